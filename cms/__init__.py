@@ -1,0 +1,1 @@
+"""Headless CMS for news publishers: content API, outbox and relay."""

@@ -1,0 +1,325 @@
+"""Admin API for articles: HTTP in, service call, HTTP out. No SQL here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cms import auth, deps, pagination, web
+from cms.articles import queries, revisions, service
+from cms.articles.model import ArticleCreate, ArticleUpdate, Language, PublishRequest, Slug, UnpublishRequest
+from cms.db import Connection
+from cms.errors import NotFound
+from cms.events.contract import Article, Status
+from cms.openapi import UUID_PARAM, VERSION_PARAM, Header, Operation
+from cms.pagination import Page, PageQuery
+from cms.tokens import Role
+
+_IF_MATCH = Header("If-Match", 'the ETag of the version you edited, e.g. "3"; required')
+_IF_MATCH_OPTIONAL = Header("If-Match", "when sent, the action applies only to that version")
+
+
+class AdminListQuery(PageQuery):
+    status: Status | None = None
+    section: Slug | None = None
+    tag: Slug | None = None
+    language: Language | None = None
+
+
+class RevisionPage(BaseModel):
+    items: list[revisions.RevisionInfo]
+    next_cursor: str | None
+
+
+class RevisionsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: pagination.Limit = 20
+    cursor: pagination.Cursor | None = None
+
+
+async def _context(conn: Connection, request: Request, role: Role) -> service.Context:
+    actor = await auth.authenticate(conn, request, role)
+    return service.Context(actor=actor, now=datetime.now(UTC), correlation_id=deps.request_id(request))
+
+
+def _article(article: Article, status: int = 200) -> Response:
+    headers = {"ETag": web.etag(article.version)}
+    if status == 201:
+        headers["Location"] = f"/v1/admin/articles/{article.id}"
+    return web.json_response(article, status, headers)
+
+
+def _if_match_optional(request: Request) -> int | None:
+    return web.required_if_match(request) if "if-match" in request.headers else None
+
+
+async def create_article(request: Request) -> Response:
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.author)
+        fields = await web.read_json(request, ArticleCreate, limit=deps.settings(request).max_body_bytes)
+        article = await service.create(conn, fields, ctx)
+    return _article(article, 201)
+
+
+async def list_articles(request: Request) -> Response:
+    query = web.parse_query(request, AdminListQuery)
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.author)
+        items = await queries.admin_page(
+            conn,
+            status=query.status,
+            section=query.section,
+            tag=query.tag,
+            language=query.language,
+            after=pagination.decode(query.cursor),
+            limit=query.limit,
+        )
+    last = items[-1] if len(items) == query.limit else None
+    cursor = pagination.encode(last.updated_at, last.id) if last else None
+    return web.json_response(Page[Article](items=items, next_cursor=cursor))
+
+
+async def get_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.author)
+        article = await service.get(conn, article_id)
+    return _article(article)
+
+
+async def update_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.author)
+        if_match = web.required_if_match(request)
+        changes = await web.read_json(request, ArticleUpdate, limit=deps.settings(request).max_body_bytes)
+        article = await service.update(conn, article_id, changes, if_match, ctx)
+    return _article(article)
+
+
+async def delete_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.editor)
+        if_match = web.required_if_match(request)
+        await service.delete(conn, article_id, if_match, ctx)
+    return Response(status_code=204)
+
+
+async def submit_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.author)
+        article = await service.submit(conn, article_id, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def publish_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.editor)
+        body = await web.read_json(
+            request, PublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
+        )
+        article = await service.publish(conn, article_id, body.publish_at, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def unpublish_article(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.editor)
+        body = await web.read_json(
+            request, UnpublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
+        )
+        article = await service.unpublish(
+            conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
+        )
+    return _article(article)
+
+
+async def list_revisions(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    query = web.parse_query(request, RevisionsQuery)
+    before = _version_cursor(query.cursor)
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.author)
+        await service.get(conn, article_id)
+        items = await revisions.page(conn, article_id, before=before, limit=query.limit)
+    cursor = str(items[-1].version) if len(items) == query.limit else None
+    return web.json_response(RevisionPage(items=items, next_cursor=cursor))
+
+
+async def get_revision(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    version = _path_version(request)
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.author)
+        revision = await revisions.get(conn, article_id, version)
+    if revision is None:
+        raise NotFound(f"article {article_id} has no version {version}")
+    return web.json_response(revision, headers={"ETag": web.etag(version)})
+
+
+async def restore_revision(request: Request) -> Response:
+    article_id = web.path_uuid(request)
+    version = _path_version(request)
+    async with deps.pool(request).acquire() as conn:
+        ctx = await _context(conn, request, Role.editor)
+        article = await service.restore(conn, article_id, version, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+def _path_version(request: Request) -> int:
+    text = request.path_params["version"]
+    if not text.isdigit() or len(text) > 9 or int(text) < 1:
+        raise NotFound(f"no version {text!r}: versions are whole numbers from 1")
+    return int(text)
+
+
+def _version_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 2**31 - 1
+    if not cursor.isdigit() or len(cursor) > 9:
+        raise pagination.invalid_cursor()
+    return int(cursor)
+
+
+_ID = {"id": UUID_PARAM}
+_ID_VERSION = {"id": UUID_PARAM, "version": VERSION_PARAM}
+
+OPERATIONS = [
+    Operation(
+        "POST",
+        "/v1/admin/articles",
+        create_article,
+        "Create a draft",
+        "articles",
+        auth=Role.author,
+        body=ArticleCreate,
+        response=Article,
+        status=201,
+        problems=(409,),
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles",
+        list_articles,
+        "List articles of every status",
+        "articles",
+        auth=Role.author,
+        query=AdminListQuery,
+        response=Page[Article],
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles/{id}",
+        get_article,
+        "Get one article",
+        "articles",
+        auth=Role.author,
+        path_params=_ID,
+        response=Article,
+    ),
+    Operation(
+        "PATCH",
+        "/v1/admin/articles/{id}",
+        update_article,
+        "Change some fields",
+        "articles",
+        auth=Role.author,
+        path_params=_ID,
+        body=ArticleUpdate,
+        response=Article,
+        headers=(_IF_MATCH,),
+        problems=(409, 412, 428),
+    ),
+    Operation(
+        "DELETE",
+        "/v1/admin/articles/{id}",
+        delete_article,
+        "Delete (soft)",
+        "articles",
+        auth=Role.editor,
+        path_params=_ID,
+        headers=(_IF_MATCH,),
+        status=204,
+        problems=(412, 428),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/submit",
+        submit_article,
+        "Submit for review",
+        "workflow",
+        auth=Role.author,
+        path_params=_ID,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/publish",
+        publish_article,
+        "Publish now or schedule",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=PublishRequest,
+        body_optional=True,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/unpublish",
+        unpublish_article,
+        "Unpublish now or later",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=UnpublishRequest,
+        body_optional=True,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles/{id}/revisions",
+        list_revisions,
+        "List revisions, newest first",
+        "revisions",
+        auth=Role.author,
+        path_params=_ID,
+        query=RevisionsQuery,
+        response=RevisionPage,
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles/{id}/revisions/{version}",
+        get_revision,
+        "Get one revision",
+        "revisions",
+        auth=Role.author,
+        path_params=_ID_VERSION,
+        response=revisions.Revision,
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/revisions/{version}/restore",
+        restore_revision,
+        "Restore a revision as a new version",
+        "revisions",
+        auth=Role.editor,
+        path_params=_ID_VERSION,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+]

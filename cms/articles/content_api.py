@@ -1,0 +1,141 @@
+"""Delivery API: what sites read. Only articles that are live now; never drafts or deleted."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+
+import orjson
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cms import deps, pagination, web
+from cms.articles import queries
+from cms.articles.model import Language, Slug
+from cms.errors import NotFound
+from cms.events.contract import Block
+from cms.openapi import SLUG_PARAM, Header, Operation
+from cms.pagination import Page, PageQuery
+
+_JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+class RelatedLink(BaseModel):
+    id: uuid.UUID
+    slug: str
+    language: str
+    title: str
+
+
+class LiveArticle(BaseModel):
+    id: uuid.UUID
+    slug: str
+    language: str
+    title: str
+    lead: str
+    body: list[Block]
+    section: str | None
+    tags: list[str]
+    authors: list[str]
+    related: list[RelatedLink]
+    published_at: datetime
+    first_published_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class LiveSummary(BaseModel):
+    id: uuid.UUID
+    slug: str
+    language: str
+    title: str
+    lead: str
+    section: str | None
+    tags: list[str]
+    authors: list[str]
+    published_at: datetime
+    updated_at: datetime
+
+
+class LiveListQuery(PageQuery):
+    section: Slug | None = None
+    tag: Slug | None = None
+    language: Language | None = None
+
+
+class BySlugQuery(BaseModel):
+    language: Language | None = None
+
+
+async def list_live(request: Request) -> Response:
+    query = web.parse_query(request, LiveListQuery)
+    after = pagination.decode(query.cursor)
+    async with deps.pool(request).acquire() as conn:
+        items = await queries.live_page(
+            conn,
+            section=query.section,
+            tag=query.tag,
+            language=query.language,
+            after=after,
+            limit=query.limit,
+        )
+    last = items[-1] if len(items) == query.limit else None
+    cursor = pagination.encode(last["published_at"], last["id"]) if last else None
+    body = orjson.dumps({"items": items, "next_cursor": cursor}, option=_JSON_OPTIONS)
+    return Response(body, media_type=web.JSON, headers=_cache_headers(request))
+
+
+async def get_live(request: Request) -> Response:
+    slug = request.path_params["slug"]
+    query = web.parse_query(request, BySlugQuery)
+    async with deps.pool(request).acquire() as conn:
+        article = await queries.live_by_slug(conn, slug, query.language)
+    if article is None:
+        raise NotFound(f"no published article {slug!r}")
+    body = orjson.dumps(article, option=_JSON_OPTIONS)
+    # From the bytes, not the version: a "see also" article going away changes the page too.
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": tag, "Content-Language": article["language"], **_cache_headers(request)}
+    if _matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=web.JSON, headers=headers)
+
+
+def _cache_headers(request: Request) -> dict[str, str]:
+    max_age = deps.settings(request).delivery_max_age
+    return {"Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 5}"}
+
+
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    if if_none_match is None:
+        return False
+    candidates = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
+    return "*" in candidates or tag in candidates
+
+
+OPERATIONS = [
+    Operation(
+        "GET",
+        "/v1/content/articles",
+        list_live,
+        "Published articles, newest first",
+        "delivery",
+        query=LiveListQuery,
+        response=Page[LiveSummary],
+    ),
+    Operation(
+        "GET",
+        "/v1/content/articles/{slug}",
+        get_live,
+        "One published article",
+        "delivery",
+        query=BySlugQuery,
+        path_params={"slug": SLUG_PARAM},
+        response=LiveArticle,
+        headers=(Header("If-None-Match", "an ETag from an earlier answer: 304 if unchanged"),),
+        problems=(404,),
+        extra_responses={304: "Not modified"},
+    ),
+]

@@ -1,0 +1,82 @@
+"""Read-side SQL over `articles`: admin lists and what the delivery API shows."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from cms.articles.store import COLUMNS, article_of
+from cms.db import Connection
+from cms.events.contract import Article
+
+# What a site sees of a live article; `related` is expanded to what a "see also" box needs.
+LIVE = "status = 'published' AND deleted_at IS NULL AND (unpublish_at IS NULL OR unpublish_at > now())"
+_DELIVERY_COLUMNS = (
+    "id, slug, language, title, lead, body, section, tags, authors, published_at, "
+    "first_published_at, updated_at, version"
+)
+_RELATED = """
+(SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'slug', r.slug, 'language', r.language,
+                                              'title', r.title) ORDER BY pos), '[]'::jsonb)
+   FROM unnest(a.related) WITH ORDINALITY AS rel(id, pos)
+   JOIN articles r ON r.id = rel.id
+  WHERE r.status = 'published' AND r.deleted_at IS NULL
+    AND (r.unpublish_at IS NULL OR r.unpublish_at > now())) AS related"""
+LIVE_BY_SLUG = f"""
+SELECT {_DELIVERY_COLUMNS}, {_RELATED}
+FROM articles a
+WHERE a.slug = $1 AND ($2::text IS NULL OR a.language = $2)
+  AND a.status = 'published' AND a.deleted_at IS NULL
+  AND (a.unpublish_at IS NULL OR a.unpublish_at > now())
+ORDER BY a.published_at DESC LIMIT 1"""
+_LIVE_PAGE = f"""
+SELECT id, slug, language, title, lead, section, tags, authors, published_at, updated_at
+FROM articles
+WHERE {LIVE}
+  AND ($1::text IS NULL OR section = $1)
+  AND ($2::text IS NULL OR tags @> ARRAY[$2::text])
+  AND ($3::text IS NULL OR language = $3)
+  AND ($4::timestamptz IS NULL OR (published_at, id) < ($4, $5))
+ORDER BY published_at DESC, id DESC
+LIMIT $6"""
+_ADMIN_PAGE = f"""
+SELECT {COLUMNS} FROM articles
+WHERE deleted_at IS NULL
+  AND ($1::text IS NULL OR status = $1)
+  AND ($2::text IS NULL OR section = $2)
+  AND ($3::text IS NULL OR tags @> ARRAY[$3::text])
+  AND ($4::text IS NULL OR language = $4)
+  AND ($5::timestamptz IS NULL OR (updated_at, id) < ($5, $6))
+ORDER BY updated_at DESC, id DESC
+LIMIT $7"""
+
+After = tuple[datetime, uuid.UUID] | None
+
+
+async def live_by_slug(conn: Connection, slug: str, language: str | None) -> dict[str, Any] | None:
+    row = await conn.fetchrow(LIVE_BY_SLUG, slug, language)
+    return None if row is None else dict(row)
+
+
+async def live_page(
+    conn: Connection, *, section: str | None, tag: str | None, language: str | None, after: After, limit: int
+) -> list[dict[str, Any]]:
+    at, last_id = after or (None, None)
+    rows = await conn.fetch(_LIVE_PAGE, section, tag, language, at, last_id, limit)
+    return [dict(row) for row in rows]
+
+
+async def admin_page(
+    conn: Connection,
+    *,
+    status: str | None,
+    section: str | None,
+    tag: str | None,
+    language: str | None,
+    after: After,
+    limit: int,
+) -> list[Article]:
+    at, last_id = after or (None, None)
+    rows = await conn.fetch(_ADMIN_PAGE, status, section, tag, language, at, last_id, limit)
+    return [article_of(row) for row in rows]

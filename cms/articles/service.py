@@ -1,0 +1,202 @@
+"""Use cases: one transaction each, and every change writes its revision and its outbox row.
+
+If the transaction commits, the event exists and will be published; if it rolls back,
+neither the change nor the event exists.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from cms.articles import revisions, store, workflow
+from cms.articles.model import ArticleCreate, ArticleUpdate
+from cms.articles.text import slug_from_title
+from cms.auth import Actor
+from cms.db import Connection
+from cms.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, SlugTaken
+from cms.events import outbox
+from cms.events.contract import Article, EventKind
+from cms.tokens import Role
+
+Decide = Callable[[Article], workflow.Change]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asks, when, and which request to credit in the event (its correlation id)."""
+
+    actor: Actor
+    now: datetime
+    correlation_id: str | None
+
+
+async def get(conn: Connection, article_id: uuid.UUID) -> Article:
+    article = await store.get(conn, article_id)
+    if article is None:
+        raise NotFound(f"no article {article_id}")
+    return article
+
+
+async def create(conn: Connection, fields: ArticleCreate, ctx: Context) -> Article:
+    given = fields.model_dump(exclude={"body"}) | {"body": fields.body}
+    article_id = uuid.uuid4()
+    async with conn.transaction():
+        await _check_related(conn, fields.related, article_id)
+        article = await _insert_with_free_slug(conn, given, article_id, ctx, generated=fields.slug is None)
+        await _record(conn, article, "create", "created", ctx)
+    return article
+
+
+async def _insert_with_free_slug(
+    conn: Connection, given: dict[str, object], article_id: uuid.UUID, ctx: Context, *, generated: bool
+) -> Article:
+    """A slug the editor chose is theirs or a 409; one made from the title gets a number."""
+    base = str(given["slug"]) if not generated else slug_from_title(str(given["title"]))
+    base = base or f"article-{article_id.hex[:8]}"
+    for attempt in range(1, 50):
+        slug = base if attempt == 1 else f"{base[:110]}-{attempt}"
+        article = workflow.new_draft(
+            given | {"slug": slug}, article_id=article_id, owner=ctx.actor.name, now=ctx.now
+        )
+        if await store.insert(conn, article):
+            return article
+        if not generated:
+            break
+    raise SlugTaken(base, str(given["language"]))
+
+
+async def update(
+    conn: Connection, article_id: uuid.UUID, changes: ArticleUpdate, if_match: int | None, ctx: Context
+) -> Article:
+    def decide(article: Article) -> workflow.Change:
+        _may_edit(ctx.actor, article)
+        return workflow.edit(article, changes.changes(), ctx.now)
+
+    async with conn.transaction():
+        if changes.related:
+            await _check_related(conn, changes.related, article_id)
+        return await _change(conn, article_id, if_match, "update", decide, ctx)
+
+
+async def submit(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
+    def decide(article: Article) -> workflow.Change:
+        _may_edit(ctx.actor, article, action="submit")
+        return workflow.submit(article, ctx.now)
+
+    async with conn.transaction():
+        return await _change(conn, article_id, if_match, "submit", decide, ctx)
+
+
+async def publish(
+    conn: Connection, article_id: uuid.UUID, at: datetime | None, if_match: int | None, ctx: Context
+) -> Article:
+    async with conn.transaction():
+        return await _change(
+            conn, article_id, if_match, "publish", lambda a: workflow.publish(a, at, ctx.now), ctx
+        )
+
+
+async def unpublish(
+    conn: Connection, article_id: uuid.UUID, at: datetime | None, if_match: int | None, ctx: Context
+) -> Article:
+    async with conn.transaction():
+        return await _change(
+            conn, article_id, if_match, "unpublish", lambda a: workflow.unpublish(a, at, ctx.now), ctx
+        )
+
+
+async def delete(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
+    async with conn.transaction():
+        return await _change(conn, article_id, if_match, "delete", lambda a: workflow.delete(a, ctx.now), ctx)
+
+
+async def restore(
+    conn: Connection, article_id: uuid.UUID, version: int, if_match: int | None, ctx: Context
+) -> Article:
+    async with conn.transaction():
+        old = await revisions.get(conn, article_id, version)
+        if old is None:
+            raise NotFound(f"article {article_id} has no version {version}")
+        # A "see also" deleted since that version cannot come back; the rest of it can.
+        alive = await store.existing(conn, old.article.related)
+        snapshot = old.article.model_copy(update={"related": [r for r in old.article.related if r in alive]})
+        return await _change(
+            conn,
+            article_id,
+            if_match,
+            f"restore:{version}",
+            lambda a: workflow.restore(a, snapshot, ctx.now),
+            ctx,
+        )
+
+
+async def publish_due(conn: Connection, article_id: uuid.UUID, ctx: Context) -> Article | None:
+    """Publish one scheduled article whose time came; None when someone else already did."""
+    async with conn.transaction():
+        article = await store.lock(conn, article_id)
+        if article is None or article.status != "scheduled" or article.publish_at is None:
+            return None
+        if article.publish_at > ctx.now:
+            return None
+        return await _apply(conn, article, "publish:scheduled", workflow.publish_due(article, ctx.now), ctx)
+
+
+async def unpublish_due(conn: Connection, article_id: uuid.UUID, ctx: Context) -> Article | None:
+    async with conn.transaction():
+        article = await store.lock(conn, article_id)
+        if article is None or article.status != "published" or article.unpublish_at is None:
+            return None
+        if article.unpublish_at > ctx.now:
+            return None
+        return await _apply(
+            conn, article, "unpublish:scheduled", workflow.unpublish_due(article, ctx.now), ctx
+        )
+
+
+async def _change(
+    conn: Connection, article_id: uuid.UUID, if_match: int | None, action: str, decide: Decide, ctx: Context
+) -> Article:
+    """Lock, check the version the client edited, decide, persist. Call inside a transaction."""
+    article = await store.lock(conn, article_id)
+    if article is None:
+        raise NotFound(f"no article {article_id}")
+    if if_match is not None and if_match != article.version:
+        raise PreconditionFailed(article.version)
+    return await _apply(conn, article, action, decide(article), ctx)
+
+
+async def _apply(
+    conn: Connection, old: Article, action: str, change: workflow.Change, ctx: Context
+) -> Article:
+    new, kind = change
+    await store.update(conn, new)
+    await _record(conn, new, action, kind, ctx)
+    return new
+
+
+async def _record(conn: Connection, article: Article, action: str, kind: EventKind, ctx: Context) -> None:
+    await revisions.add(conn, article, action=action, actor=ctx.actor.name)
+    await outbox.add(conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id)
+
+
+def _may_edit(actor: Actor, article: Article, action: str = "edit") -> None:
+    """Editors edit anything; an author only their own drafts."""
+    if actor.at_least(Role.editor):
+        return
+    if article.owner != actor.name or article.status != "draft":
+        raise Forbidden(f"an author may {action} only their own drafts")
+
+
+async def _check_related(conn: Connection, related: list[uuid.UUID], article_id: uuid.UUID) -> None:
+    if not related:
+        return
+    errors = []
+    if article_id in related:
+        errors.append({"loc": ["body", "related"], "msg": "an article cannot be related to itself"})
+    elif len(await store.existing(conn, related)) != len(related):
+        errors.append({"loc": ["body", "related"], "msg": "every related id must name an existing article"})
+    if errors:
+        raise InvalidInput("related articles must exist", errors)

@@ -1,0 +1,104 @@
+"""The article's life, as pure functions: each takes the current article and returns the next
+version and the kind of event it makes. No I/O; the service persists what these decide."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from cms.errors import InvalidTransition
+from cms.events.contract import Article, EventKind
+
+Change = tuple[Article, EventKind]
+
+_PUBLISHABLE = {"draft", "in_review", "unpublished"}
+RESTORED_FIELDS = ("slug", "language", "title", "lead", "body", "section", "tags", "authors", "related")
+
+
+def _next(article: Article, now: datetime, **changes: Any) -> Article:
+    return article.model_copy(update={**changes, "version": article.version + 1, "updated_at": now})
+
+
+def new_draft(fields: dict[str, Any], *, article_id: uuid.UUID, owner: str, now: datetime) -> Article:
+    return Article.model_validate(
+        {
+            **fields,
+            "id": article_id,
+            "owner": owner,
+            "status": "draft",
+            "version": 1,
+            "publish_at": None,
+            "unpublish_at": None,
+            "published_at": None,
+            "first_published_at": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+
+
+def edit(article: Article, changes: dict[str, Any], now: datetime) -> Change:
+    return _next(article, now, **changes), "updated"
+
+
+def submit(article: Article, now: datetime) -> Change:
+    if article.status != "draft":
+        raise InvalidTransition("submit", article.status)
+    return _next(article, now, status="in_review"), "updated"
+
+
+def publish(article: Article, at: datetime | None, now: datetime) -> Change:
+    if article.status not in _PUBLISHABLE:
+        raise InvalidTransition("publish", article.status)
+    if at is not None and at > now:
+        return _next(article, now, status="scheduled", publish_at=at), "updated"
+    return _go_live(article, now), "published"
+
+
+def publish_due(article: Article, now: datetime) -> Change:
+    """The scheduler's half of an embargo: a scheduled article whose time came."""
+    if article.status != "scheduled" or article.publish_at is None or article.publish_at > now:
+        raise InvalidTransition("publish on schedule", article.status)
+    return _go_live(article, now), "published"
+
+
+def _go_live(article: Article, now: datetime) -> Article:
+    return _next(
+        article,
+        now,
+        status="published",
+        publish_at=None,
+        published_at=now,
+        first_published_at=article.first_published_at or now,
+    )
+
+
+def unpublish(article: Article, at: datetime | None, now: datetime) -> Change:
+    if article.status == "scheduled":
+        # It was never visible, so nothing stops being visible: an update, not an unpublish.
+        return _next(article, now, status="unpublished", publish_at=None), "updated"
+    if article.status != "published":
+        raise InvalidTransition("unpublish", article.status)
+    if at is not None and at > now:
+        return _next(article, now, unpublish_at=at), "updated"
+    return _take_down(article, now), "unpublished"
+
+
+def unpublish_due(article: Article, now: datetime) -> Change:
+    if article.status != "published" or article.unpublish_at is None or article.unpublish_at > now:
+        raise InvalidTransition("unpublish on schedule", article.status)
+    return _take_down(article, now), "unpublished"
+
+
+def _take_down(article: Article, now: datetime) -> Article:
+    return _next(article, now, status="unpublished", unpublish_at=None)
+
+
+def delete(article: Article, now: datetime) -> Change:
+    return _next(article, now, deleted_at=now), "deleted"
+
+
+def restore(article: Article, snapshot: Article, now: datetime) -> Change:
+    """The content of an old version as a new version; status and schedule stay as they are."""
+    return _next(article, now, **{name: getattr(snapshot, name) for name in RESTORED_FIELDS}), "updated"

@@ -1,0 +1,45 @@
+"""Who is calling: the bearer token's holder and role, checked per endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cms import tokens
+from cms.db import Connection
+from cms.errors import Forbidden, Unauthorized
+from cms.tokens import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller. `name` is the person behind the token: ownership survives token rotation."""
+
+    name: str
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return self.role >= role
+
+
+SYSTEM = Actor(name="system:scheduler", role=Role.admin)
+
+
+async def authenticate(conn: Connection, request: Request, minimum: Role) -> Actor:
+    """The caller, if their token is valid and their role at least `minimum`: else 401 or 403."""
+    info = await tokens.find_active(conn, _bearer(request))
+    if info is None:
+        raise Unauthorized("the token is unknown or revoked")
+    actor = Actor(name=info.name, role=Role[info.role])
+    if not actor.at_least(minimum):
+        raise Forbidden(f"this needs the {minimum.name} role; the token has {actor.role.name}")
+    return actor
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send `Authorization: Bearer <token>`")
+    return secret.strip()

@@ -1,0 +1,106 @@
+"""The `cms` command: migrate, serve, up, token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from cms import db, log, migrate, tokens
+from cms.app import create_app
+from cms.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Newsroom CMS")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens")
+app.add_typer(token_app, name="token")
+
+Host = Annotated[str | None, typer.Option(help="address to bind (default: CMS_HOST)")]
+Port = Annotated[int | None, typer.Option(help="port (default: CMS_PORT)")]
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    log.configure(settings)
+    return settings
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Create the database if missing and apply new migrations."""
+    settings = _settings()
+    try:
+        applied = asyncio.run(migrate.migrate(settings.database_url))
+    except migrate.MigrationError as exc:
+        typer.echo(f"migration refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{len(applied)} migration(s) applied" + (f": {', '.join(applied)}" if applied else ""), err=True
+    )
+
+
+@app.command()
+def serve(host: Host = None, port: Port = None) -> None:
+    """Run the content API. SIGTERM finishes in-flight requests, then exits 0."""
+    settings = _settings()
+    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+
+
+@app.command()
+def up(host: Host = None, port: Port = None) -> None:
+    """Migrate, then run the whole system in one process on one port."""
+    settings = _settings()
+    asyncio.run(migrate.migrate(settings.database_url))
+    bind_host, bind_port = host or settings.host, port or settings.port
+    base = f"http://{bind_host}:{bind_port}"
+    typer.echo(
+        f"\nCMS is up on {base}\n"
+        f"  API docs      {base}/docs\n"
+        f"  OpenAPI       {base}/openapi.json\n"
+        f"  delivery      {base}/v1/content/articles\n"
+        f"  health        {base}/healthz  {base}/readyz  {base}/metrics\n"
+        "  first token:  cms token create --role admin --name you\n",
+        err=True,
+    )
+    asyncio.run(_serve(settings, bind_host, bind_port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=30,
+        log_level="warning",
+        server_header=False,
+    )
+    await uvicorn.Server(config).serve()
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="admin, editor or author")],
+    name: Annotated[str, typer.Option(help="the person or system the token is for")],
+) -> None:
+    """Create a token; prints the secret alone on one line (it is not shown again)."""
+    if role not in ("admin", "editor", "author"):
+        typer.echo("role must be admin, editor or author", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    created = asyncio.run(_create_token(settings, role, name))
+    typer.echo(created.token)
+
+
+async def _create_token(settings: Settings, role: str, name: str) -> tokens.CreatedToken:
+    conn = await db.connect(settings)
+    try:
+        return await tokens.create(conn, name=name, role=role)  # type: ignore[arg-type]
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,34 @@
+"""Typed access to what the application was wired with (`request.state` is `Any`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from cms.db import Pool
+from cms.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    pool: Pool
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def pool(request: Request) -> Pool:
+    return services(request).pool
+
+
+def settings(request: Request) -> Settings:
+    return services(request).settings
+
+
+def request_id(request: Request) -> str:
+    found = request.scope.get("state", {}).get("request_id")
+    return str(found) if found else ""

@@ -1,0 +1,142 @@
+"""The event contract: the CloudEvents envelope and the article it carries.
+
+This is the one module consumers import from the CMS. It holds data shapes only, so it
+can be read (and generated into JSON Schemas) without the rest of the application.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SOURCE: Literal["/cms"] = "/cms"
+DATA_SCHEMA = "urn:newsroom-cms:schema:article:1"
+
+Status = Literal["draft", "in_review", "scheduled", "published", "unpublished"]
+EventKind = Literal["created", "updated", "published", "unpublished", "deleted"]
+EventType = Literal[
+    "cms.article.created",
+    "cms.article.updated",
+    "cms.article.published",
+    "cms.article.unpublished",
+    "cms.article.deleted",
+]
+EVENT_TYPES: tuple[EventType, ...] = (
+    "cms.article.created",
+    "cms.article.updated",
+    "cms.article.published",
+    "cms.article.unpublished",
+    "cms.article.deleted",
+)
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Paragraph(_Block):
+    type: Literal["paragraph"] = "paragraph"
+    text: str = Field(description="inline HTML: b, i, em, strong, a[href], br")
+
+
+class Heading(_Block):
+    type: Literal["heading"] = "heading"
+    text: str
+    level: int = Field(ge=2, le=4)
+
+
+class Quote(_Block):
+    type: Literal["quote"] = "quote"
+    text: str
+    attribution: str | None = None
+
+
+class ListBlock(_Block):
+    type: Literal["list"] = "list"
+    items: list[str]
+    ordered: bool = False
+
+
+class Image(_Block):
+    type: Literal["image"] = "image"
+    url: str
+    alt: str
+    caption: str | None = None
+    credit: str | None = None
+
+
+class Embed(_Block):
+    type: Literal["embed"] = "embed"
+    url: str
+
+
+Block = Annotated[Paragraph | Heading | Quote | ListBlock | Image | Embed, Field(discriminator="type")]
+
+
+class Article(BaseModel):
+    """The whole article at one version, as the admin API shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    slug: str
+    language: str
+    title: str
+    lead: str
+    body: list[Block]
+    section: str | None
+    tags: list[str]
+    authors: list[str]
+    related: list[uuid.UUID]
+    status: Status
+    publish_at: datetime | None
+    unpublish_at: datetime | None
+    published_at: datetime | None
+    first_published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    owner: str = Field(description="who created it (the token holder's name)")
+    version: int = Field(ge=1)
+
+
+class ArticleEvent(BaseModel):
+    """A CloudEvents 1.0 event in structured JSON mode, carrying the article at `articleversion`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID = Field(description="stable across redeliveries: the deduplication key")
+    source: Literal["/cms"] = SOURCE
+    type: EventType
+    subject: str = Field(description="the article id")
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str = DATA_SCHEMA
+    sequence: str = Field(pattern=r"^[0-9]+$", description="outbox row number, as a string")
+    articleversion: int = Field(ge=1)
+    data: Article
+
+
+def routing_key(event_type: str) -> str:
+    """`cms.article.published` is published with the routing key `article.published`."""
+    return event_type.removeprefix("cms.")
+
+
+def envelope(kind: EventKind, article: Article, *, event_id: uuid.UUID, time: datetime) -> dict[str, Any]:
+    """The event as stored in the outbox: everything but `sequence`, known only at insert."""
+    return {
+        "specversion": "1.0",
+        "id": str(event_id),
+        "source": SOURCE,
+        "type": f"cms.article.{kind}",
+        "subject": str(article.id),
+        "time": time.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "dataschema": DATA_SCHEMA,
+        "articleversion": article.version,
+        "data": article.model_dump(mode="json"),
+    }

@@ -1,0 +1,82 @@
+"""Operational endpoints: liveness, readiness, metrics, the OpenAPI document and its page."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from cms.db import Pool
+from cms.problem import problem
+
+Check = Callable[[], Awaitable[bool]]
+
+_DOCS = """<!doctype html>
+<html><head><meta charset="utf-8"><title>CMS API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+<noscript>The API is described in <a href="/openapi.json">/openapi.json</a>.</noscript>
+</body></html>"""
+
+
+def database_check(pool: Pool, timeout: float = 2.0) -> Check:
+    async def check() -> bool:
+        try:
+            async with asyncio.timeout(timeout):
+                async with pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    return check
+
+
+def operational_routes(registry: CollectorRegistry, spec: Callable[[], dict[str, Any]]) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, Check] = request.app.state.readiness
+        results = {name: await check() for name, check in checks.items()}
+        if all(results.values()):
+            return Response(
+                orjson.dumps({"status": "ready", "checks": results}), media_type="application/json"
+            )
+        return problem(
+            503,
+            "Not ready",
+            detail="a dependency is unreachable",
+            type_slug="not-ready",
+            headers={"Retry-After": "5"},
+            checks=results,
+        )
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    document: dict[str, bytes] = {}
+
+    async def openapi(request: Request) -> Response:
+        if "spec" not in document:
+            document["spec"] = orjson.dumps(spec())
+        return Response(document["spec"], media_type="application/json")
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(_DOCS)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+    ]

@@ -1,0 +1,33 @@
+"""Configuration from `CMS_*` environment variables, with developer-machine defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CMS_", extra="ignore", frozen=True)
+
+    database_url: str = "postgresql:///cms"
+    amqp_url: str = "amqp://guest:guest@localhost:5672/"
+    amqp_prefix: str = "cms"
+    public_url: str = "http://127.0.0.1:8000"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "info"
+
+    pool_min_size: int = Field(default=2, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    # An idle transaction holds back every xmin-based reader (the relay among them).
+    idle_in_transaction_timeout: timedelta = timedelta(seconds=30)
+    statement_timeout: timedelta = timedelta(seconds=30)
+
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    delivery_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age, seconds")
+    event_retention: timedelta = timedelta(days=30)

@@ -1,0 +1,121 @@
+"""The HTTP edge: reading bodies and queries into models, writing JSON and ETags."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cms.errors import (
+    BadRequest,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionRequired,
+    UnsupportedMediaType,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+JSON = "application/json"
+
+
+def json_response(
+    content: BaseModel | dict[str, Any] | list[Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = content.model_dump_json().encode() if isinstance(content, BaseModel) else orjson.dumps(content)
+    return Response(body, status_code=status, headers=headers, media_type=JSON)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def read_json(request: Request, model: type[M], *, limit: int, optional: bool = False) -> M:
+    """Validate the body as `model`: 415 for another media type, 413 past `limit`, 400/422."""
+    raw = await _read_limited(request, limit)
+    if not raw and optional:
+        return model.model_validate({})
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != JSON and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f"send the body as {JSON}, not {media_type or 'nothing'}")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+    return validate(model, data, where="body")
+
+
+def validate(model: type[M], data: Any, *, where: str) -> M:
+    if _has_nul(data):
+        raise InvalidInput("text may not contain NUL characters", [{"loc": [where], "msg": "NUL character"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"loc": [where, *error["loc"]], "msg": error["msg"]} for error in exc.errors()]
+        raise InvalidInput(f"{len(errors)} invalid field(s) in the {where}", errors) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    return validate(model, dict(request.query_params), where="query")
+
+
+def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
+    """A malformed id names nothing, so it is a 404 like an unknown one."""
+    try:
+        return uuid.UUID(request.path_params[name])
+    except ValueError:
+        raise NotFound(f"no such {name}: it is not a UUID") from None
+
+
+NO_VERSION = -1  # what an If-Match that names no version of ours is compared as: matches none
+
+
+def required_if_match(request: Request) -> int | None:
+    """The version the client edited; None for `*` (any version, RFC 9110 13.1.1)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise PreconditionRequired("send If-Match with the ETag of the version you edited")
+    if header.strip() == "*":
+        return None
+    version = parse_etag(header)
+    return NO_VERSION if version is None else version
+
+
+def parse_etag(header: str) -> int | None:
+    text = header.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body may be at most {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _has_nul(data: Any) -> bool:
+    """PostgreSQL text cannot hold NUL; catch it here rather than as a driver error."""
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(v) for v in data)
+    return False

@@ -1,0 +1,1 @@
+"""Event consumers: the shared runtime and one package per consumer."""
