@@ -8,7 +8,8 @@ import nh3
 from slugify import slugify
 
 INLINE_TAGS = {"b", "i", "em", "strong", "a", "br"}
-_ATTRIBUTES = {"a": {"href"}}
+# "*" empty: ammonia would otherwise keep `lang` and `title` on every tag.
+_ATTRIBUTES: dict[str, set[str]] = {"a": {"href"}, "*": set()}
 _URL_SCHEMES = {"http", "https", "mailto"}
 _GERMAN = [["ä", "ae"], ["ö", "oe"], ["ü", "ue"], ["ß", "ss"], ["Ä", "Ae"], ["Ö", "Oe"], ["Ü", "Ue"]]
 SLUG_MAX = 120
