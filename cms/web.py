@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any, TypeVar
 
@@ -92,13 +93,21 @@ def parse_etag(header: str) -> int | None:
     text = header.strip()
     if text.startswith("W/"):
         text = text[2:]
-    text = text.strip('"')
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return whole_number(text.strip('"'))
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def whole_number(text: str, max_digits: int = 9) -> int | None:
+    """`text` as a number if it is ASCII digits only, else None. Not `str.isdigit`: that accepts
+    "²", which `int` refuses (a 500), and "٣", which `int` reads as 3."""
+    return int(text) if len(text) <= max_digits and _DIGITS.fullmatch(text) else None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = whole_number(request.headers.get("content-length", ""), max_digits=18)
+    if declared is not None and declared > limit:
         raise PayloadTooLarge(f"the body may be at most {limit} bytes")
     chunks: list[bytes] = []
     size = 0

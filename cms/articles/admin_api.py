@@ -175,17 +175,19 @@ async def restore_revision(request: Request) -> Response:
 
 def _path_version(request: Request) -> int:
     text = request.path_params["version"]
-    if not text.isdigit() or len(text) > 9 or int(text) < 1:
+    version = web.whole_number(text)
+    if version is None or version < 1:
         raise NotFound(f"no version {text!r}: versions are whole numbers from 1")
-    return int(text)
+    return version
 
 
 def _version_cursor(cursor: str | None) -> int:
     if cursor is None:
         return 2**31 - 1
-    if not cursor.isdigit() or len(cursor) > 9:
+    version = web.whole_number(cursor)
+    if version is None:
         raise pagination.invalid_cursor()
-    return int(cursor)
+    return version
 
 
 _ID = {"id": UUID_PARAM}
