@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 import orjson
@@ -44,8 +44,10 @@ def decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         at = datetime.fromisoformat(at_text)
         if at.tzinfo is None:
             raise ValueError("naive timestamp")
-        return at, uuid.UUID(id_text)
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        # In UTC, as the database driver will send it: an offset can push year 1 or 9999 out
+        # of the calendar (OverflowError), which must be this 422, not a 500 in the driver.
+        return at.astimezone(UTC), uuid.UUID(id_text)
+    except (ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError):
         raise invalid_cursor() from None
 
 
