@@ -1,0 +1,248 @@
+"""The article's life as pure functions: which transitions exist and what each one stamps."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cms.articles import workflow
+from cms.errors import InvalidTransition
+from cms.events.contract import Article, Status
+
+T0 = datetime(2022, 5, 19, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def draft(**fields: object) -> Article:
+    given: dict[str, object] = {
+        "title": "Stabschefs",
+        "language": "de",
+        "slug": "stabschefs",
+        "lead": "",
+        "body": [],
+    }
+    given |= {"section": None, "tags": [], "authors": [], "related": []}
+    return workflow.new_draft(given | fields, article_id=uuid.uuid4(), owner="aurelia", now=T0)
+
+
+def at_status(status: Status, **fields: object) -> Article:
+    return draft().model_copy(update={"status": status, **fields})
+
+
+def test_a_new_draft_is_version_1_with_no_publication_dates() -> None:
+    article = draft()
+
+    assert (article.status, article.version, article.owner) == ("draft", 1, "aurelia")
+    assert article.created_at == article.updated_at == T0
+    assert article.published_at is None
+    assert article.first_published_at is None
+    assert article.publish_at is None
+
+
+def test_edit_changes_the_given_fields_bumps_version_and_updated_at() -> None:
+    article = draft(lead="alt")
+
+    edited, kind = workflow.edit(article, {"lead": "neu"}, T0 + HOUR)
+
+    assert kind == "updated"
+    assert edited.lead == "neu"
+    assert edited.title == article.title
+    assert edited.version == 2
+    assert edited.updated_at == T0 + HOUR
+    assert edited.created_at == T0
+
+
+def test_the_original_article_is_left_untouched() -> None:
+    article = draft(lead="alt")
+
+    workflow.edit(article, {"lead": "neu"}, T0 + HOUR)
+
+    assert (article.lead, article.version) == ("alt", 1)
+
+
+def test_submit_moves_a_draft_to_review() -> None:
+    submitted, kind = workflow.submit(draft(), T0 + HOUR)
+
+    assert (submitted.status, submitted.version, kind) == ("in_review", 2, "updated")
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "unpublished"])
+def test_publish_without_a_time_makes_it_live_now(status: Status) -> None:
+    live, kind = workflow.publish(at_status(status), None, T0 + HOUR)
+
+    assert kind == "published"
+    assert live.status == "published"
+    assert live.published_at == T0 + HOUR
+    assert live.first_published_at == T0 + HOUR
+    assert live.version == 2
+
+
+def test_publish_with_a_past_time_publishes_now_not_backdated() -> None:
+    live, kind = workflow.publish(draft(), T0 - HOUR, T0)
+
+    assert (live.status, live.published_at, live.publish_at, kind) == ("published", T0, None, "published")
+
+
+def test_publish_with_a_future_time_schedules_and_is_no_publication_yet() -> None:
+    scheduled, kind = workflow.publish(draft(), T0 + HOUR, T0)
+
+    assert kind == "updated"
+    assert scheduled.status == "scheduled"
+    assert scheduled.publish_at == T0 + HOUR
+    assert scheduled.published_at is None
+    assert scheduled.first_published_at is None
+
+
+@pytest.mark.parametrize("status", ["scheduled", "published"])
+def test_publish_from_scheduled_or_published_is_an_invalid_transition(status: Status) -> None:
+    with pytest.raises(InvalidTransition) as raised:
+        workflow.publish(at_status(status), None, T0)
+
+    assert raised.value.current_status == status
+    assert status in str(raised.value)
+
+
+@pytest.mark.parametrize("status", ["in_review", "scheduled", "published", "unpublished"])
+def test_submit_from_anything_but_draft_is_an_invalid_transition(status: Status) -> None:
+    with pytest.raises(InvalidTransition) as raised:
+        workflow.submit(at_status(status), T0)
+
+    assert raised.value.current_status == status
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "unpublished"])
+def test_unpublish_of_what_is_not_live_or_scheduled_is_an_invalid_transition(status: Status) -> None:
+    with pytest.raises(InvalidTransition) as raised:
+        workflow.unpublish(at_status(status), None, T0)
+
+    assert raised.value.current_status == status
+    assert raised.value.extra == {"current_status": status}
+
+
+def test_republishing_keeps_first_published_at_and_moves_published_at() -> None:
+    first, _ = workflow.publish(draft(), None, T0)
+    down, _ = workflow.unpublish(first, None, T0 + HOUR)
+
+    again, kind = workflow.publish(down, None, T0 + 2 * HOUR)
+
+    assert kind == "published"
+    assert again.first_published_at == T0
+    assert again.published_at == T0 + 2 * HOUR
+    assert again.version == 4
+
+
+def test_unpublish_now_takes_it_down() -> None:
+    live, _ = workflow.publish(draft(), None, T0)
+
+    down, kind = workflow.unpublish(live, None, T0 + HOUR)
+
+    assert (down.status, kind, down.version) == ("unpublished", "unpublished", 3)
+    assert down.unpublish_at is None
+
+
+def test_unpublish_with_a_future_time_keeps_it_live_until_then() -> None:
+    live, _ = workflow.publish(draft(), None, T0)
+
+    expiring, kind = workflow.unpublish(live, T0 + 2 * HOUR, T0 + HOUR)
+
+    assert (expiring.status, kind) == ("published", "updated")
+    assert expiring.unpublish_at == T0 + 2 * HOUR
+    assert expiring.version == 3
+
+
+def test_unpublish_of_a_scheduled_article_cancels_the_schedule_without_an_unpublish_event() -> None:
+    """It was never visible, so nothing stopped being visible: downstream hears an update."""
+    scheduled, _ = workflow.publish(draft(), T0 + HOUR, T0)
+
+    cancelled, kind = workflow.unpublish(scheduled, None, T0 + timedelta(minutes=5))
+
+    assert (cancelled.status, kind) == ("unpublished", "updated")
+    assert cancelled.publish_at is None
+    assert cancelled.published_at is None
+
+
+def test_publish_due_makes_a_scheduled_article_live_at_its_time() -> None:
+    scheduled, _ = workflow.publish(draft(), T0 + HOUR, T0)
+
+    live, kind = workflow.publish_due(scheduled, T0 + HOUR)
+
+    assert (live.status, kind) == ("published", "published")
+    assert live.published_at == live.first_published_at == T0 + HOUR
+    assert live.publish_at is None
+    assert live.version == 3
+
+
+def test_publish_due_before_the_time_is_refused() -> None:
+    scheduled, _ = workflow.publish(draft(), T0 + HOUR, T0)
+
+    with pytest.raises(InvalidTransition):
+        workflow.publish_due(scheduled, T0 + HOUR - timedelta(seconds=1))
+
+
+def test_publish_due_of_an_article_that_is_not_scheduled_is_refused() -> None:
+    with pytest.raises(InvalidTransition):
+        workflow.publish_due(draft(), T0)
+
+
+def test_unpublish_due_takes_it_down_at_its_time_and_clears_the_expiry() -> None:
+    live, _ = workflow.publish(draft(), None, T0)
+    expiring, _ = workflow.unpublish(live, T0 + HOUR, T0)
+
+    down, kind = workflow.unpublish_due(expiring, T0 + HOUR)
+
+    assert (down.status, kind, down.unpublish_at) == ("unpublished", "unpublished", None)
+    assert down.first_published_at == T0
+
+
+def test_unpublish_due_before_the_time_is_refused() -> None:
+    live, _ = workflow.publish(draft(), None, T0)
+    expiring, _ = workflow.unpublish(live, T0 + 2 * HOUR, T0)
+
+    with pytest.raises(InvalidTransition):
+        workflow.unpublish_due(expiring, T0 + HOUR)
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "scheduled", "published", "unpublished"])
+def test_delete_works_at_any_status_and_keeps_the_status(status: Status) -> None:
+    deleted, kind = workflow.delete(at_status(status), T0 + HOUR)
+
+    assert kind == "deleted"
+    assert deleted.deleted_at == T0 + HOUR
+    assert deleted.status == status
+    assert deleted.version == 2
+
+
+def test_restore_brings_back_the_content_but_not_status_or_schedule() -> None:
+    old = draft(title="Alt", lead="alter Vorspann", tags=["eu"])
+    live, _ = workflow.publish(workflow.edit(old, {"title": "Neu", "tags": []}, T0)[0], None, T0)
+
+    restored, kind = workflow.restore(live, old, T0 + HOUR)
+
+    assert kind == "updated"
+    assert (restored.title, restored.lead, restored.tags) == ("Alt", "alter Vorspann", ["eu"])
+    assert restored.status == "published"
+    assert restored.published_at == T0
+    assert restored.version == live.version + 1
+
+
+def test_every_transition_adds_exactly_one_to_the_version() -> None:
+    article = draft()
+    steps: list[Callable[[Article], workflow.Change]] = [
+        lambda a: workflow.edit(a, {"lead": "x"}, T0),
+        lambda a: workflow.submit(a, T0),
+        lambda a: workflow.publish(a, None, T0),
+        lambda a: workflow.unpublish(a, T0 + HOUR, T0),
+        lambda a: workflow.unpublish_due(a, T0 + HOUR),
+        lambda a: workflow.publish(a, T0 + 2 * HOUR, T0 + HOUR),
+        lambda a: workflow.publish_due(a, T0 + 2 * HOUR),
+        lambda a: workflow.unpublish(a, None, T0 + 3 * HOUR),
+        lambda a: workflow.restore(a, draft(title="Alt"), T0 + 3 * HOUR),
+        lambda a: workflow.delete(a, T0 + 4 * HOUR),
+    ]
+
+    for expected, step in enumerate(steps, start=2):
+        article, _ = step(article)
+        assert article.version == expected
