@@ -22,6 +22,17 @@ from cms.pagination import Page, PageQuery
 _JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
+def _json_default(value: object) -> str:
+    """asyncpg returns its own UUID subclass, which orjson (exact types only) does not know."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _dumps(content: object) -> bytes:
+    return orjson.dumps(content, default=_json_default, option=_JSON_OPTIONS)
+
+
 class RelatedLink(BaseModel):
     id: uuid.UUID
     slug: str
@@ -83,7 +94,7 @@ async def list_live(request: Request) -> Response:
         )
     last = items[-1] if len(items) == query.limit else None
     cursor = pagination.encode(last["published_at"], last["id"]) if last else None
-    body = orjson.dumps({"items": items, "next_cursor": cursor}, option=_JSON_OPTIONS)
+    body = _dumps({"items": items, "next_cursor": cursor})
     return Response(body, media_type=web.JSON, headers=_cache_headers(request))
 
 
@@ -94,7 +105,7 @@ async def get_live(request: Request) -> Response:
         article = await queries.live_by_slug(conn, slug, query.language)
     if article is None:
         raise NotFound(f"no published article {slug!r}")
-    body = orjson.dumps(article, option=_JSON_OPTIONS)
+    body = _dumps(article)
     # From the bytes, not the version: a "see also" article going away changes the page too.
     tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     headers = {"ETag": tag, "Content-Language": article["language"], **_cache_headers(request)}
