@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from starlette.applications import Starlette
 
-from cms import db, log, migrate, tokens
-from cms.app import create_app
+from cms import db, log, migrate, processes, tokens
+from cms.app import create_app, create_ops_app
 from cms.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Newsroom CMS")
@@ -44,12 +45,20 @@ def migrate_command() -> None:
 def serve(host: Host = None, port: Port = None) -> None:
     """Run the content API. SIGTERM finishes in-flight requests, then exits 0."""
     settings = _settings()
-    asyncio.run(_serve(settings, host or settings.host, port or settings.port))
+    asyncio.run(_run_server(create_app(settings), host or settings.host, port or settings.port))
+
+
+@app.command()
+def relay(port: Port = None) -> None:
+    """Run the outbox relay, the scheduler and the event-log pruner; health and metrics on CMS_RELAY_PORT."""
+    settings = _settings()
+    app_ = create_ops_app(settings, processes.RELAY, name="cms-relay")
+    asyncio.run(_run_server(app_, settings.host, port or settings.relay_port))
 
 
 @app.command()
 def up(host: Host = None, port: Port = None) -> None:
-    """Migrate, then run the whole system in one process on one port."""
+    """Migrate, then run the whole system in one process on one port: API, relay, scheduler."""
     settings = _settings()
     asyncio.run(migrate.migrate(settings.database_url))
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -63,12 +72,13 @@ def up(host: Host = None, port: Port = None) -> None:
         "  first token:  cms token create --role admin --name you\n",
         err=True,
     )
-    asyncio.run(_serve(settings, bind_host, bind_port))
+    asyncio.run(_run_server(create_app(settings, processes.RELAY), bind_host, bind_port))
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _run_server(application: Starlette, host: str, port: int) -> None:
+    """uvicorn drains on SIGTERM: in-flight requests finish, then the lifespan stops the workers."""
     config = uvicorn.Config(
-        create_app(settings),
+        application,
         host=host,
         port=port,
         access_log=False,

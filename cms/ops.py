@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -25,6 +25,20 @@ _DOCS = """<!doctype html>
 <script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
 <noscript>The API is described in <a href="/openapi.json">/openapi.json</a>.</noscript>
 </body></html>"""
+
+
+class _Readiness(Protocol):
+    def ready(self) -> bool: ...
+
+
+SpecFactory = Callable[[], dict[str, Any]]
+
+
+def worker_check(worker: _Readiness) -> Check:
+    async def check() -> bool:
+        return worker.ready()
+
+    return check
 
 
 def database_check(pool: Pool, timeout: float = 2.0) -> Check:

@@ -31,3 +31,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     delivery_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age, seconds")
     event_retention: timedelta = timedelta(days=30)
+
+    relay_port: int = Field(default=8001, description="health and metrics of `cms relay`")
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    relay_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls when idle")
+    relay_confirm_timeout: float = Field(default=30.0, gt=0)
+    scheduler_interval: float = Field(default=1.0, gt=0)
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.amqp_prefix}.events"

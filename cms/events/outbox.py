@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,32 @@ _LOG_PAGE = """
 SELECT sequence, payload FROM outbox
 WHERE sequence > $1 AND txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY sequence LIMIT $2"""
+
+
+# The body is built by PostgreSQL: the stored envelope plus its sequence, as JSON text.
+_UNSENT = """
+SELECT sequence, event_id, event_type, correlation_id, created_at,
+       (payload || jsonb_build_object('sequence', sequence::text))::text AS body
+FROM outbox WHERE sent_at IS NULL ORDER BY sequence LIMIT $1"""
+_MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE sequence = ANY($1::bigint[])"
+_BACKLOG = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+_PRUNE = """
+DELETE FROM outbox WHERE sequence IN (
+    SELECT sequence FROM outbox
+    WHERE sent_at IS NOT NULL AND created_at < now() - $1::interval
+    ORDER BY sequence LIMIT $2)"""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row on its way to the broker."""
+
+    sequence: int
+    event_id: uuid.UUID
+    event_type: str
+    correlation_id: str | None
+    created_at: datetime
+    body: bytes
 
 
 async def add(
@@ -42,3 +69,34 @@ def event_of(row: asyncpg.Record) -> dict[str, Any]:
 
 async def log_page(conn: Connection, *, after: int, limit: int) -> list[dict[str, Any]]:
     return [event_of(row) for row in await conn.fetch(_LOG_PAGE, after, limit)]
+
+
+async def unsent(conn: Connection, limit: int) -> list[Pending]:
+    """The oldest rows not yet confirmed by the broker, whatever order they committed in."""
+    rows = await conn.fetch(_UNSENT, limit)
+    return [
+        Pending(
+            sequence=row["sequence"],
+            event_id=row["event_id"],
+            event_type=row["event_type"],
+            correlation_id=row["correlation_id"],
+            created_at=row["created_at"],
+            body=row["body"].encode(),
+        )
+        for row in rows
+    ]
+
+
+async def mark_sent(conn: Connection, sequences: list[int]) -> None:
+    await conn.execute(_MARK_SENT, sequences)
+
+
+async def backlog(conn: Connection) -> int:
+    found: int = await conn.fetchval(_BACKLOG)
+    return found
+
+
+async def prune(conn: Connection, older_than: timedelta, batch: int = 5000) -> int:
+    """Delete sent events past retention, a batch at a time; returns how many went."""
+    status = await conn.execute(_PRUNE, older_than, batch)
+    return int(status.split()[-1])
