@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import Progress
 from starlette.applications import Starlette
 
 from cms import db, log, migrate, processes, tokens
 from cms.app import create_app, create_ops_app
+from cms.events import replay, schemas
 from cms.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Newsroom CMS")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens")
 app.add_typer(token_app, name="token")
+events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync")
+app.add_typer(events_app, name="events")
 
 Host = Annotated[str | None, typer.Option(help="address to bind (default: CMS_HOST)")]
 Port = Annotated[int | None, typer.Option(help="port (default: CMS_PORT)")]
@@ -110,6 +120,69 @@ async def _create_token(settings: Settings, role: str, name: str) -> tokens.Crea
         return await tokens.create(conn, name=name, role=role)  # type: ignore[arg-type]
     finally:
         await conn.close()
+
+
+@events_app.command("schemas")
+def events_schemas(
+    check: Annotated[bool, typer.Option(help="only report drift; exit 1 if any file differs")] = False,
+) -> None:
+    """Write schema/events/*.json from the contract models (or check they are current)."""
+    directory = schemas.default_directory()
+    if check:
+        stale = schemas.drift(directory)
+        if stale:
+            typer.echo(f"out of date: {', '.join(stale)} (run `cms events schemas`)", err=True)
+            raise typer.Exit(1)
+        return
+    for name in schemas.write(directory):
+        typer.echo(f"wrote schema/events/{name}", err=True)
+
+
+QueueName = Annotated[str, typer.Option("--to", help="the queue to send to, e.g. cms.search")]
+
+
+@events_app.command("replay")
+def events_replay(
+    to: QueueName,
+    since: Annotated[datetime | None, typer.Option(help="only events from this time on (ISO 8601)")] = None,
+    article: Annotated[str | None, typer.Option(help="only this article's events (its id)")] = None,
+) -> None:
+    """Re-publish stored events, oldest first, straight to one queue (not the exchange)."""
+    settings = _settings()
+    article_id = _article_id(article)
+    moment = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
+    total = asyncio.run(replay.count_replay(settings, moment, article_id))
+    with _progress(f"replaying to {to}", total) as advance:
+        sent = asyncio.run(replay.replay(settings, to, since=moment, article_id=article_id, progress=advance))
+    typer.echo(f"{sent} event(s) replayed to {to}", err=True)
+
+
+@events_app.command("resync")
+def events_resync(to: QueueName) -> None:
+    """Send the current state of every article as one event each, straight to one queue."""
+    settings = _settings()
+    total = asyncio.run(replay.count_resync(settings))
+    with _progress(f"resyncing {to}", total) as advance:
+        sent = asyncio.run(replay.resync(settings, to, progress=advance))
+    typer.echo(f"{sent} article(s) sent to {to}", err=True)
+
+
+def _article_id(text: str | None) -> uuid.UUID | None:
+    if text is None:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        typer.echo(f"--article must be an article id (a UUID), not {text!r}", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; silent otherwise (logs and pipes stay clean)."""
+    with Progress(console=Console(stderr=True), disable=not sys.stderr.isatty(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
 
 
 def main() -> None:

@@ -32,6 +32,9 @@ _UPDATE = (
     + ", ".join(f"{name} = ${i}" for i, name in enumerate(_FIELDS, start=1) if name != "id")
     + " WHERE id = $1"
 )
+# Deleted ones too: a consumer rebuilding its store must learn that they are gone.
+_EVERY_AFTER = f"SELECT {COLUMNS} FROM articles WHERE id > $1 ORDER BY id LIMIT $2"
+_COUNT_EVERY = "SELECT count(*) FROM articles"
 _EXISTING = "SELECT id FROM articles WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL"
 _DUE_TO_PUBLISH = """
 SELECT id FROM articles
@@ -88,3 +91,13 @@ async def due_to_publish(conn: Connection, now: datetime, limit: int) -> list[uu
 
 async def due_to_unpublish(conn: Connection, now: datetime, limit: int) -> list[uuid.UUID]:
     return [row["id"] for row in await conn.fetch(_DUE_TO_UNPUBLISH, now, limit)]
+
+
+async def every_after(conn: Connection, after: uuid.UUID, limit: int) -> list[Article]:
+    """Every article, deleted ones included, in id order: for a full resync."""
+    return [article_of(row) for row in await conn.fetch(_EVERY_AFTER, after, limit)]
+
+
+async def count_every(conn: Connection) -> int:
+    found: int = await conn.fetchval(_COUNT_EVERY)
+    return found

@@ -28,6 +28,17 @@ _UNSENT = """
 SELECT sequence, event_id, event_type, correlation_id, created_at,
        (payload || jsonb_build_object('sequence', sequence::text))::text AS body
 FROM outbox WHERE sent_at IS NULL ORDER BY sequence LIMIT $1"""
+_STORED = """
+SELECT sequence, event_id, event_type, correlation_id, created_at,
+       (payload || jsonb_build_object('sequence', sequence::text))::text AS body
+FROM outbox
+WHERE sequence > $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
+  AND ($3::uuid IS NULL OR article_id = $3)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY sequence LIMIT $4"""
+_COUNT_STORED = """
+SELECT count(*) FROM outbox
+WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::uuid IS NULL OR article_id = $2)"""
 _MARK_SENT = "UPDATE outbox SET sent_at = now() WHERE sequence = ANY($1::bigint[])"
 _BACKLOG = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
 _PRUNE = """
@@ -71,20 +82,32 @@ async def log_page(conn: Connection, *, after: int, limit: int) -> list[dict[str
     return [event_of(row) for row in await conn.fetch(_LOG_PAGE, after, limit)]
 
 
+def _pending(row: asyncpg.Record) -> Pending:
+    return Pending(
+        sequence=row["sequence"],
+        event_id=row["event_id"],
+        event_type=row["event_type"],
+        correlation_id=row["correlation_id"],
+        created_at=row["created_at"],
+        body=row["body"].encode(),
+    )
+
+
 async def unsent(conn: Connection, limit: int) -> list[Pending]:
     """The oldest rows not yet confirmed by the broker, whatever order they committed in."""
-    rows = await conn.fetch(_UNSENT, limit)
-    return [
-        Pending(
-            sequence=row["sequence"],
-            event_id=row["event_id"],
-            event_type=row["event_type"],
-            correlation_id=row["correlation_id"],
-            created_at=row["created_at"],
-            body=row["body"].encode(),
-        )
-        for row in rows
-    ]
+    return [_pending(row) for row in await conn.fetch(_UNSENT, limit)]
+
+
+async def stored(
+    conn: Connection, *, after: int, since: datetime | None, article_id: uuid.UUID | None, limit: int
+) -> list[Pending]:
+    """Stored events in sequence order, for replay (only those whose transaction has ended)."""
+    return [_pending(row) for row in await conn.fetch(_STORED, after, since, article_id, limit)]
+
+
+async def count_stored(conn: Connection, *, since: datetime | None, article_id: uuid.UUID | None) -> int:
+    found: int = await conn.fetchval(_COUNT_STORED, since, article_id)
+    return found
 
 
 async def mark_sent(conn: Connection, sequences: list[int]) -> None:

@@ -1,0 +1,121 @@
+"""Re-sending events to one queue, so a single consumer can rebuild without disturbing others.
+
+`replay` re-publishes stored events (the log) in their order; `resync` sends the current
+state of every article as one event each, for when the log was already pruned. Both publish
+through the default exchange straight to the queue, with confirms: a queue that does not
+exist is an error, not a silent drop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import aio_pika
+import orjson
+from aio_pika.abc import AbstractChannel
+
+from cms import db
+from cms.articles import store
+from cms.events import outbox
+from cms.events.broker import publish_to_queue
+from cms.events.contract import Article, EventKind, envelope
+from cms.settings import Settings
+
+Progress = Callable[[int], None]
+BATCH = 500
+RESYNC_SEQUENCE = "0"  # resync events are not in the log, so they have no place in its sequence
+
+
+@asynccontextmanager
+async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
+    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    try:
+        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
+    finally:
+        await connection.close()
+
+
+async def count_replay(settings: Settings, since: datetime | None, article_id: uuid.UUID | None) -> int:
+    conn = await db.connect(settings, application_name="cms-replay")
+    try:
+        return await outbox.count_stored(conn, since=since, article_id=article_id)
+    finally:
+        await conn.close()
+
+
+async def replay(
+    settings: Settings,
+    queue: str,
+    *,
+    since: datetime | None,
+    article_id: uuid.UUID | None,
+    progress: Progress,
+) -> int:
+    sent = 0
+    conn = await db.connect(settings, application_name="cms-replay")
+    try:
+        async with _channel(settings) as channel:
+            after = 0
+            while rows := await outbox.stored(
+                conn, after=after, since=since, article_id=article_id, limit=BATCH
+            ):
+                await publish_to_queue(channel, queue, rows)
+                after = rows[-1].sequence
+                sent += len(rows)
+                progress(len(rows))
+    finally:
+        await conn.close()
+    return sent
+
+
+async def count_resync(settings: Settings) -> int:
+    conn = await db.connect(settings, application_name="cms-resync")
+    try:
+        return await store.count_every(conn)
+    finally:
+        await conn.close()
+
+
+async def resync(settings: Settings, queue: str, *, progress: Progress) -> int:
+    sent = 0
+    conn = await db.connect(settings, application_name="cms-resync")
+    try:
+        async with _channel(settings) as channel:
+            after = uuid.UUID(int=0)
+            while articles := await store.every_after(conn, after, BATCH):
+                now = datetime.now(UTC)
+                await publish_to_queue(channel, queue, [_current_state(article, now) for article in articles])
+                after = articles[-1].id
+                sent += len(articles)
+                progress(len(articles))
+    finally:
+        await conn.close()
+    return sent
+
+
+def state_kind(article: Article) -> EventKind:
+    """The event that leaves a consumer with the article as it is now."""
+    if article.deleted_at is not None:
+        return "deleted"
+    if article.status == "published":
+        return "published"
+    if article.status == "unpublished":
+        return "unpublished"
+    return "updated"
+
+
+def _current_state(article: Article, now: datetime) -> outbox.Pending:
+    event_id = uuid.uuid4()
+    event = envelope(state_kind(article), article, event_id=event_id, time=now)
+    event["sequence"] = RESYNC_SEQUENCE
+    return outbox.Pending(
+        sequence=0,
+        event_id=event_id,
+        event_type=event["type"],
+        correlation_id=f"resync-{event_id.hex}",
+        created_at=now,
+        body=orjson.dumps(event),
+    )
