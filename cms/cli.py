@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -85,6 +87,16 @@ def up(host: Host = None, port: Port = None) -> None:
     asyncio.run(_run_server(create_app(settings, processes.RELAY), bind_host, bind_port))
 
 
+class _DrainingServer(uvicorn.Server):
+    """uvicorn re-raises SIGTERM once it has drained, so the process ends killed (-15); our
+    contract with supervisors is a clean exit 0 after a graceful drain."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
+
+
 async def _run_server(application: Starlette, host: str, port: int) -> None:
     """uvicorn drains on SIGTERM: in-flight requests finish, then the lifespan stops the workers."""
     config = uvicorn.Config(
@@ -97,7 +109,7 @@ async def _run_server(application: Starlette, host: str, port: int) -> None:
         log_level="warning",
         server_header=False,
     )
-    await uvicorn.Server(config).serve()
+    await _DrainingServer(config).serve()
 
 
 @token_app.command("create")
