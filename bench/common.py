@@ -1,0 +1,224 @@
+"""What both benchmarks share: a throwaway database, servers in subprocesses, the result table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx2
+
+from cms import migrate
+
+T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+HOST = "127.0.0.1"  # every byte of benchmark traffic stays on this machine
+# Where the benchmark may create (and afterwards drop) its database.
+DEFAULT_SERVER_DSN = os.environ.get("CMS_BENCH_DATABASE_URL", f"postgresql://{HOST}:5432/postgres")
+
+
+def fixture(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def common_arguments(parser: argparse.ArgumentParser, *, duration: float, connections: int) -> None:
+    parser.add_argument("--duration", type=float, default=duration, help="seconds measured per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load before each run")
+    parser.add_argument("--connections", type=int, default=connections, help="concurrent connections")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of (baseline, ours)")
+    parser.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="load generator: wrk when installed (auto), else the asyncio client",
+    )
+    parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN, help="PostgreSQL to create the db in")
+
+
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """uvloop, like the uvicorn servers under test, so neither side gets a slower loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return asyncio.run(main())
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main())
+
+
+# --- the database -------------------------------------------------------------------------
+
+
+def dsn_for(server_dsn: str, database: str) -> str:
+    return urlunsplit(urlsplit(server_dsn)._replace(path=f"/{database}"))
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_dsn: str, label: str) -> AsyncIterator[str]:
+    """A freshly migrated database of its own, dropped at the end whatever happens."""
+    name = f"cms_bench_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    dsn = dsn_for(server_dsn, name)
+    try:
+        await migrate.migrate(dsn)
+        yield dsn
+    finally:
+        admin = await asyncpg.connect(server_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    """One uvicorn process (see bench.server) listening on HOST:port."""
+
+    kind: str
+    port: int
+    process: asyncio.subprocess.Process
+    errors: IO[bytes]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def stderr_tail(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")[-4000:]
+
+
+@contextlib.asynccontextmanager
+async def server(kind: str, dsn: str, ready_path: str) -> AsyncIterator[Server]:
+    """Start `python -m bench.server KIND`, wait until it answers, stop it (by its pid) at the end."""
+    port = free_port()
+    with tempfile.TemporaryFile() as errors:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.server",
+            kind,
+            "--dsn",
+            dsn,
+            "--port",
+            str(port),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=errors,
+        )
+        started = Server(kind, port, process, errors)
+        try:
+            await _wait_ready(started, ready_path)
+            yield started
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+
+async def _wait_ready(started: Server, path: str) -> None:
+    deadline = time.monotonic() + 30.0
+    async with httpx2.AsyncClient(base_url=started.base_url, timeout=2.0) as client:
+        while True:
+            if started.process.returncode is not None:
+                raise RuntimeError(f"the {started.kind} server exited:\n{started.stderr_tail()}")
+            try:
+                response = await client.get(path)
+            except httpx2.TransportError:
+                response = None
+            if response is not None and response.status_code < 500:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {started.kind} server did not come up:\n{started.stderr_tail()}")
+            await asyncio.sleep(0.1)
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measurement:
+    requests: int
+    seconds: float
+    failures: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Rounds:
+    baseline: list[Measurement]
+    ours: list[Measurement]
+
+    def ratios(self) -> list[float]:
+        return [o.rate / b.rate for b, o in zip(self.baseline, self.ours, strict=True) if b.rate]
+
+    def ratio(self) -> float:
+        """The median of the rounds' ratios: each round pairs two runs made side by side, and
+        the median ignores a round that a neighbour's burst of load spoilt."""
+        return statistics.median(self.ratios())
+
+    def total_ratio(self) -> float:
+        """Ours over baseline, each as all its requests over all its measured time."""
+        return _total_rate(self.ours) / _total_rate(self.baseline)
+
+
+def _total_rate(runs: list[Measurement]) -> float:
+    return sum(m.requests for m in runs) / sum(m.seconds for m in runs)
+
+
+def check_no_failures(label: str, measured: Measurement) -> None:
+    if measured.failures:
+        raise RuntimeError(f"{label}: {measured.failures} request(s) failed; the figures would mean nothing")
+
+
+def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, target: float) -> None:
+    print(f"\n{title}")
+    print(setup)
+    print(f"  baseline: {baseline}")
+    print(f"  ours:     {ours}\n")
+    print(f"{'round':>5}  {'baseline req/s':>14}  {'ours req/s':>10}  {'ratio':>5}")
+    for number, (b, o, r) in enumerate(zip(rounds.baseline, rounds.ours, rounds.ratios(), strict=True), 1):
+        print(f"{number:>5}  {b.rate:>14.1f}  {o.rate:>10.1f}  {r:>5.2f}")
+    ratios = rounds.ratios()
+    print(
+        f"{'all':>5}  {_total_rate(rounds.baseline):>14.1f}  {_total_rate(rounds.ours):>10.1f}  "
+        f"{rounds.total_ratio():>5.2f}"
+    )
+    verdict = "met" if rounds.ratio() >= target else "MISSED"
+    print(
+        f"\nratio {rounds.ratio():.2f} (median of the rounds; range {min(ratios):.2f}-{max(ratios):.2f}, "
+        f"all requests over all time {rounds.total_ratio():.2f}); target >= {target}: {verdict}"
+    )
