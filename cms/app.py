@@ -13,7 +13,6 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
 
 from cms import db, ops, problem, tokens_api, workers
 from cms.articles import admin_api, content_api
@@ -36,32 +35,31 @@ def operations() -> list[Operation]:
 
 
 def create_app(settings: Settings, worker_factories: Sequence[workers.WorkerFactory] = ()) -> Starlette:
-    ops_list = operations()
-
-    def spec() -> dict[str, Any]:
-        return build_spec(ops_list, title="Newsroom CMS API", version=VERSION)
-
-    return _application(settings, routes(ops_list), worker_factories, spec, name="cms-api")
+    return _application(settings, operations(), worker_factories, title="Newsroom CMS API", name="cms-api")
 
 
 def create_ops_app(
     settings: Settings, worker_factories: Sequence[workers.WorkerFactory], name: str
 ) -> Starlette:
-    def spec() -> dict[str, Any]:
-        return build_spec([], title=f"Newsroom CMS {name}", version=VERSION)
-
-    return _application(settings, [], worker_factories, spec, name=name)
+    return _application(settings, [], worker_factories, title=f"Newsroom CMS {name}", name=name)
 
 
 def _application(
     settings: Settings,
-    api_routes: Sequence[BaseRoute],
+    api_operations: Sequence[Operation],
     worker_factories: Sequence[workers.WorkerFactory],
-    spec: ops.SpecFactory,
     *,
+    title: str,
     name: str,
 ) -> Starlette:
     registry = CollectorRegistry()
+    # The operational endpoints are routes too, so the document lists them; it includes itself.
+    everything = list(api_operations)
+
+    def spec() -> dict[str, Any]:
+        return build_spec(everything, title=title, version=VERSION)
+
+    everything += ops.operational_operations(registry, spec)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -77,7 +75,7 @@ def _application(
                 yield
 
     return Starlette(
-        routes=[*api_routes, *ops.operational_routes(registry, spec)],
+        routes=routes(everything),
         middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry))],
         exception_handlers=problem.HANDLERS,
         lifespan=lifespan,

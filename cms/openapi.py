@@ -171,6 +171,8 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
         answer["content"] = {op.media_type: {"schema": refs[(op.response, "serialization")]}}
+    elif op.media_type != "application/json":
+        answer["content"] = {op.media_type: {"schema": {"type": "string"}}}
     responses: dict[str, Any] = {str(op.status): answer}
     for status, description in op.extra_responses.items():
         responses[str(status)] = {"description": description}

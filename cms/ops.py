@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from cms.db import Pool
+from cms.openapi import Operation
 from cms.problem import problem
 
 Check = Callable[[], Awaitable[bool]]
@@ -32,6 +33,15 @@ class _Readiness(Protocol):
 
 
 SpecFactory = Callable[[], dict[str, Any]]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    checks: dict[str, bool] = Field(description="each dependency, and whether it answered")
 
 
 def worker_check(worker: _Readiness) -> Check:
@@ -54,7 +64,9 @@ def database_check(pool: Pool, timeout: float = 2.0) -> Check:
     return check
 
 
-def operational_routes(registry: CollectorRegistry, spec: Callable[[], dict[str, Any]]) -> list[Route]:
+def operational_operations(registry: CollectorRegistry, spec: SpecFactory) -> list[Operation]:
+    """Health, readiness, metrics and the document itself: documented like every other route."""
+
     async def healthz(request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -87,10 +99,11 @@ def operational_routes(registry: CollectorRegistry, spec: Callable[[], dict[str,
     async def docs(request: Request) -> Response:
         return HTMLResponse(_DOCS)
 
+    tag = "operations"
     return [
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        Operation("GET", "/healthz", healthz, "Alive: the process answers", tag, response=Health),
+        Operation("GET", "/readyz", readyz, "Ready: every dependency answers", tag, response=Readiness),
+        Operation("GET", "/metrics", metrics, "Prometheus metrics", tag, media_type=CONTENT_TYPE_LATEST),
+        Operation("GET", "/openapi.json", openapi, "This document", tag),
+        Operation("GET", "/docs", docs, "This document, rendered", tag, media_type="text/html"),
     ]

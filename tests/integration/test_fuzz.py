@@ -93,12 +93,19 @@ def _fuzz(schema: Any, headers: dict[str, str], known: dict[str, str]) -> Outcom
     )
     assert len(operations) >= 14, "the document lists fewer operations than the API has"
     for operation in operations:
-        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        for mode in _modes(operation):
             try:
                 _fuzz_operation(operation, _strategy(operation, mode, known), headers, outcome)
             except Exception as exc:
                 outcome.failures.append(f"{operation.label} ({mode.value}): {exc}")
     return outcome
+
+
+def _modes(operation: Any) -> list[schemathesis.GenerationMode]:
+    """Invalid input needs an input to spoil: an operation that takes none gets only valid requests."""
+    raw = operation.definition.raw
+    takes_input = bool(raw.get("parameters")) or "requestBody" in raw
+    return list(schemathesis.GenerationMode) if takes_input else [schemathesis.GenerationMode.POSITIVE]
 
 
 def _fuzz_operation(operation: Any, strategy: Any, headers: dict[str, str], outcome: Outcome) -> None:
@@ -129,7 +136,7 @@ def test_no_input_with_an_admin_token_gets_a_5xx_or_an_undocumented_status(
     assert outcome.failures == [], outcome.report()
     # The run got past authentication and reached the seeded articles, not only 4xx paths.
     reads = [label for label in outcome.seen if label.startswith("GET ")]
-    assert len(reads) == 8
+    assert len(reads) >= 12  # every read, /openapi.json aside (schemathesis skips its own source)
     assert [label for label in reads if 200 not in outcome.seen[label]] == []
 
 
