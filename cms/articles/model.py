@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -99,15 +100,26 @@ class ArticleUpdate(_Fields):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
+def _in_utc(value: datetime) -> datetime:
+    """As it is stored: in UTC, where an offset can push year 1 or 9999 off the calendar."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("in UTC this time falls outside the years 1 to 9999") from None
+
+
+ScheduleTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    publish_at: AwareDatetime | None = Field(
+    publish_at: ScheduleTime | None = Field(
         default=None, description="in the future: schedule (embargo); absent or past: publish now"
     )
 
 
 class UnpublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unpublish_at: AwareDatetime | None = Field(
+    unpublish_at: ScheduleTime | None = Field(
         default=None, description="in the future: stay live until then; absent or past: now"
     )
