@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import datetime
 
@@ -13,13 +14,15 @@ from starlette.responses import Response
 
 from cms import deps, pagination, web
 from cms.articles import queries
-from cms.articles.model import Language, Slug
+from cms.articles.model import SLUG_PATTERN, Language, Slug
+from cms.articles.text import SLUG_MAX
 from cms.errors import NotFound
 from cms.events.contract import Block
 from cms.openapi import SLUG_PARAM, Header, Operation
 from cms.pagination import Page, PageQuery
 
 _JSON_OPTIONS = orjson.OPT_UTC_Z
+_SLUG = re.compile(SLUG_PATTERN)
 
 
 def _json_default(value: object) -> str:
@@ -99,7 +102,7 @@ async def list_live(request: Request) -> Response:
 
 
 async def get_live(request: Request) -> Response:
-    slug = request.path_params["slug"]
+    slug = _path_slug(request)
     query = web.parse_query(request, BySlugQuery)
     async with deps.pool(request).acquire() as conn:
         article = await queries.live_by_slug(conn, slug, query.language)
@@ -112,6 +115,15 @@ async def get_live(request: Request) -> Response:
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=web.JSON, headers=headers)
+
+
+def _path_slug(request: Request) -> str:
+    """A slug no article can have names nothing: a 404 without asking the database, which
+    would fail on a NUL rather than find nothing."""
+    slug: str = request.path_params["slug"]
+    if len(slug) > SLUG_MAX or not _SLUG.fullmatch(slug):
+        raise NotFound(f"no published article {slug!r}")
+    return slug
 
 
 def _cache_headers(request: Request) -> dict[str, str]:
