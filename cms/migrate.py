@@ -101,25 +101,32 @@ async def apply(conn: asyncpg.Connection[asyncpg.Record], migrations: list[Migra
         await conn.execute(_CREATE_TABLE)
         rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
         applied = {row["version"]: row for row in rows}
-        done = []
+        # Every applied file is checked before anything runs, so a refusal applies nothing.
         for migration in migrations:
             row = applied.get(migration.version)
-            if row is not None:
-                if row["checksum"] != migration.checksum:
-                    raise MigrationError(
-                        f"{migration.name} changed after it was applied "
-                        f"(recorded checksum {row['checksum'][:12]}…, file {migration.checksum[:12]}…); "
-                        "add a new migration instead of editing an applied one"
-                    )
-                continue
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                    migration.version,
-                    migration.name,
-                    migration.checksum,
+            if row is not None and row["checksum"] != migration.checksum:
+                raise MigrationError(
+                    f"{migration.name} changed after it was applied "
+                    f"(recorded checksum {row['checksum'][:12]}…, file {migration.checksum[:12]}…); "
+                    "add a new migration instead of editing an applied one"
                 )
+        done = []
+        for migration in migrations:
+            if migration.version in applied:
+                continue
+            try:
+                async with conn.transaction():
+                    await conn.execute(migration.sql)
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
+                    )
+            except asyncpg.PostgresError as exc:
+                raise MigrationError(
+                    f"{migration.name} failed and was rolled back: {type(exc).__name__}: {exc}"
+                ) from exc
             log.info("migration.applied", migration=migration.name)
             done.append(migration.name)
         return done
