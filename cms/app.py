@@ -34,14 +34,29 @@ def operations() -> list[Operation]:
     ]
 
 
-def create_app(settings: Settings, worker_factories: Sequence[workers.WorkerFactory] = ()) -> Starlette:
-    return _application(settings, operations(), worker_factories, title="Newsroom CMS API", name="cms-api")
+def create_app(
+    settings: Settings,
+    worker_factories: Sequence[workers.WorkerFactory] = (),
+    extra_operations: Sequence[Operation] = (),
+) -> Starlette:
+    """The content API; `cms up` adds every worker and the consumers' endpoints (search, ...)."""
+    return _application(
+        settings,
+        [*operations(), *extra_operations],
+        worker_factories,
+        title="Newsroom CMS API",
+        name="cms-api",
+    )
 
 
 def create_ops_app(
-    settings: Settings, worker_factories: Sequence[workers.WorkerFactory], name: str
+    settings: Settings,
+    worker_factories: Sequence[workers.WorkerFactory],
+    name: str,
+    extra_operations: Sequence[Operation] = (),
 ) -> Starlette:
-    return _application(settings, [], worker_factories, title=f"Newsroom CMS {name}", name=name)
+    """A worker process's own port: health, readiness, metrics, and its endpoints if it has any."""
+    return _application(settings, extra_operations, worker_factories, title=f"Newsroom CMS {name}", name=name)
 
 
 def _application(

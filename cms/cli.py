@@ -57,7 +57,7 @@ def migrate_command() -> None:
 def serve(host: Host = None, port: Port = None) -> None:
     """Run the content API. SIGTERM finishes in-flight requests, then exits 0."""
     settings = _settings()
-    asyncio.run(_run_server(create_app(settings), host or settings.host, port or settings.port))
+    asyncio.run(run_server(create_app(settings), host or settings.host, port or settings.port))
 
 
 @app.command()
@@ -65,7 +65,7 @@ def relay(port: Port = None) -> None:
     """Run the outbox relay, the scheduler and the event-log pruner; health and metrics on CMS_RELAY_PORT."""
     settings = _settings()
     app_ = create_ops_app(settings, processes.RELAY, name="cms-relay")
-    asyncio.run(_run_server(app_, settings.host, port or settings.relay_port))
+    asyncio.run(run_server(app_, settings.host, port or settings.relay_port))
 
 
 @app.command()
@@ -80,11 +80,25 @@ def up(host: Host = None, port: Port = None) -> None:
         f"  API docs      {base}/docs\n"
         f"  OpenAPI       {base}/openapi.json\n"
         f"  delivery      {base}/v1/content/articles\n"
+        f"  search        {base}/v1/search?q=...\n"
         f"  health        {base}/healthz  {base}/readyz  {base}/metrics\n"
         "  first token:  cms token create --role admin --name you\n",
         err=True,
     )
-    asyncio.run(_run_server(create_app(settings, processes.RELAY), bind_host, bind_port))
+    asyncio.run(run_server(everything(settings), bind_host, bind_port))
+
+
+def everything(settings: Settings) -> Starlette:
+    """The single-machine default: API, relay, scheduler, pruner and every consumer on one port."""
+    from consumers import process  # the composition root is the one place cms meets consumers
+    from consumers.registry import CONSUMERS
+
+    consumer_parts = [process.parts(spec) for spec in CONSUMERS.values()]
+    return create_app(
+        settings,
+        [*processes.RELAY, *(factory for factory, _ in consumer_parts)],
+        [operation for _, operations in consumer_parts for operation in operations],
+    )
 
 
 class _DrainingServer(uvicorn.Server):
@@ -97,7 +111,7 @@ class _DrainingServer(uvicorn.Server):
             self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
 
 
-async def _run_server(application: Starlette, host: str, port: int) -> None:
+async def run_server(application: Starlette, host: str, port: int) -> None:
     """uvicorn drains on SIGTERM: in-flight requests finish, then the lifespan stops the workers."""
     config = uvicorn.Config(
         application,

@@ -20,7 +20,7 @@ _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 0x636D735F6D6967  # "cms_mig"
 
 _CREATE_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
+CREATE TABLE IF NOT EXISTS {table} (
     version integer PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
@@ -94,12 +94,18 @@ async def create_database_if_missing(dsn: str) -> bool:
     return True
 
 
-async def apply(conn: asyncpg.Connection[asyncpg.Record], migrations: list[Migration]) -> list[str]:
-    """Apply what is new, refuse what changed; returns the names applied now."""
+async def apply(
+    conn: asyncpg.Connection[asyncpg.Record], migrations: list[Migration], table: str = "schema_migrations"
+) -> list[str]:
+    """Apply what is new, refuse what changed; returns the names applied now.
+
+    `table` records them (a consumer's store keeps its own, e.g. `search.schema_migrations`);
+    it comes from code, never from input.
+    """
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
-        await conn.execute(_CREATE_TABLE)
-        rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
+        await conn.execute(_CREATE_TABLE.format(table=table))
+        rows = await conn.fetch(f"SELECT version, name, checksum FROM {table}")
         applied = {row["version"]: row for row in rows}
         # Every applied file is checked before anything runs, so a refusal applies nothing.
         for migration in migrations:
@@ -118,7 +124,7 @@ async def apply(conn: asyncpg.Connection[asyncpg.Record], migrations: list[Migra
                 async with conn.transaction():
                     await conn.execute(migration.sql)
                     await conn.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        f"INSERT INTO {table} (version, name, checksum) VALUES ($1, $2, $3)",
                         migration.version,
                         migration.name,
                         migration.checksum,

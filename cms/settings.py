@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     relay_confirm_timeout: float = Field(default=30.0, gt=0)
     scheduler_interval: float = Field(default=1.0, gt=0)
 
+    # Consumers: each has its own store (a schema, in the main database unless moved) and port.
+    search_database_url: str | None = None
+    social_database_url: str | None = None
+    ads_database_url: str | None = None
+    search_port: int = 8011
+    social_port: int = 8012
+    ads_port: int = 8013
+    consumer_prefetch: int = Field(default=32, ge=1, le=1000)
+    consumer_max_attempts: int = Field(default=5, ge=1, le=50, description="failures before the DLQ")
+    consumer_retry_delays: tuple[float, ...] = Field(
+        default=(1.0, 5.0, 30.0, 120.0), description="seconds before attempt 2, 3, ...; the last repeats"
+    )
+
     @property
     def exchange(self) -> str:
         return f"{self.amqp_prefix}.events"

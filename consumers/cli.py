@@ -1,23 +1,56 @@
-"""The `cms-consumer` command: runs one consumer by name."""
+"""`cms-consumer NAME` runs one consumer; `cms-consumer NAME dlq list|requeue|purge` tends its DLQ."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
 
-app = typer.Typer(add_completion=False, help="Run an event consumer")
+from cms import log
+from cms.app import create_ops_app
+from cms.cli import run_server
+from cms.settings import Settings
+from consumers import dlq, process
+from consumers.registry import CONSUMERS
 
-CONSUMERS: dict[str, str] = {}
+app = typer.Typer(add_completion=False, help="Run an event consumer, or tend its dead-letter queue")
 
 
 @app.command()
-def run(name: Annotated[str, typer.Argument(help="the consumer to run")]) -> None:
-    """Run the named consumer until SIGTERM."""
-    if name not in CONSUMERS:
-        known = ", ".join(sorted(CONSUMERS)) or "none yet"
-        typer.echo(f"unknown consumer {name!r}; known: {known}", err=True)
+def main_command(
+    name: Annotated[str, typer.Argument(help=f"the consumer: {', '.join(sorted(CONSUMERS))}")],
+    command: Annotated[
+        list[str] | None, typer.Argument(help="nothing to run it; or: dlq list|requeue|purge")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="health/metrics/API port (default: CMS_<NAME>_PORT)")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="dlq list: how many to show")] = 20,
+) -> None:
+    spec = CONSUMERS.get(name)
+    if spec is None:
+        typer.echo(f"unknown consumer {name!r}; known: {', '.join(sorted(CONSUMERS))}", err=True)
         raise typer.Exit(2)
+    settings = Settings()
+    log.configure(settings)
+    match command or []:
+        case []:
+            factory, operations = process.parts(spec)
+            application = create_ops_app(settings, [factory], name=f"cms-{name}", extra_operations=operations)
+            asyncio.run(run_server(application, settings.host, port or spec.port(settings)))
+        case ["dlq", "list"]:
+            for line in asyncio.run(dlq.list_messages(settings, spec, limit)):
+                typer.echo(line)
+        case ["dlq", "requeue"]:
+            moved = asyncio.run(dlq.requeue(settings, spec))
+            typer.echo(f"{moved} message(s) moved back to {spec.queue(settings)}", err=True)
+        case ["dlq", "purge"]:
+            purged = asyncio.run(dlq.purge(settings, spec))
+            typer.echo(f"{purged} message(s) purged from {spec.queue(settings)}.dlq", err=True)
+        case _:
+            typer.echo("commands: (none) to run, or dlq list|requeue|purge", err=True)
+            raise typer.Exit(2)
 
 
 def main() -> None:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aio_pika
+import httpx2
 import orjson
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
+from cms.app import create_ops_app
 from cms.events.relay import Relay
 from cms.settings import Settings
+from consumers import process
+from consumers.runtime import topology
+from consumers.search import SPEC as SEARCH
 
 AMQP_URL = os.environ.get("CMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
@@ -95,3 +100,41 @@ def running_relay(event_settings: Settings) -> RelayStarter:
             await asyncio.wait_for(task, timeout=15)
 
     return start
+
+
+@pytest.fixture
+def consumer_settings(event_settings: Settings) -> Settings:
+    return event_settings.model_copy(
+        update={"consumer_retry_delays": (0.2, 0.4), "consumer_max_attempts": 3, "consumer_prefetch": 8}
+    )
+
+
+@pytest.fixture
+async def search_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    """The search consumer as `cms-consumer search` runs it: worker plus its HTTP face."""
+    factory, operations = process.parts(SEARCH)
+    application = create_ops_app(consumer_settings, [factory], name="cms-search", extra_operations=operations)
+    async with application.router.lifespan_context(application):
+        transport = httpx2.ASGITransport(app=application)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://search.test") as client:
+            await eventually(lambda: _ready(client), within=15)
+            yield client
+    await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
+
+
+async def _ready(client: httpx2.AsyncClient) -> bool:
+    return (await client.get("/readyz")).status_code == 200
+
+
+async def delete_consumer_queues(settings: Settings, queue: str) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    await topology.delete(channel, queue, len(settings.consumer_retry_delays))
+    await connection.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0, every: float = 0.05) -> None:
+    """Wait until `check()` is true; fail after `within` seconds."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 (polling another component's progress)
+            await asyncio.sleep(every)

@@ -16,6 +16,7 @@ from cms.events.retention import Pruner
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import bearer, create_draft, patch
+from tests.integration.events.conftest import eventually
 
 
 async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(
@@ -24,6 +25,8 @@ async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(
     article = await create_draft(api, token["editor"])
     for n in range(4):
         article = (await patch(api, token["editor"], article, lead=str(n))).json()
+    # Rows show once every transaction older than theirs has ended, cluster-wide: a moment.
+    await eventually(lambda: _visible(api, token, 5))
 
     first = await api.get("/v1/admin/events?limit=3", headers=bearer(token["editor"]))
     rest = await api.get(
@@ -35,6 +38,11 @@ async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(
     assert rest.json()["next_cursor"] is None
     for event in first.json()["items"]:
         ArticleEvent.model_validate(event)
+
+
+async def _visible(api: httpx2.AsyncClient, token: dict[str, str], count: int) -> bool:
+    response = await api.get("/v1/admin/events", headers=bearer(token["editor"]))
+    return len(response.json()["items"]) == count
 
 
 async def test_event_log_is_for_editors(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
@@ -56,6 +64,7 @@ async def test_event_log_holds_back_rows_behind_an_open_transaction_so_a_puller_
 
         while_open = await api.get("/v1/admin/events", headers=bearer(token["editor"]))
         await tx.commit()
+        await eventually(lambda: _visible(api, token, 2))
         after_commit = await api.get("/v1/admin/events", headers=bearer(token["editor"]))
     finally:
         await slow.close()

@@ -1,0 +1,80 @@
+"""Operator commands for a consumer's dead-letter queue: list, requeue, purge."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aio_pika
+from aio_pika.abc import AbstractChannel
+
+from cms.settings import Settings
+from consumers.runtime.runner import ATTEMPT_HEADER, ERROR_HEADER, REASON_HEADER
+from consumers.runtime.spec import ConsumerSpec
+from consumers.runtime.topology import QUORUM, dlq_name
+
+
+@asynccontextmanager
+async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
+    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    try:
+        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
+    finally:
+        await connection.close()
+
+
+async def list_messages(settings: Settings, spec: ConsumerSpec, limit: int) -> list[str]:
+    """A count, then one line per message (without taking them off the queue)."""
+    name = dlq_name(spec.queue(settings))
+    async with _channel(settings) as channel:
+        queue = await channel.declare_queue(name, durable=True, arguments=QUORUM)
+        total = queue.declaration_result.message_count or 0
+        lines = [f"{total} message(s) in {name}"]
+        held = []
+        for _ in range(min(limit, total)):
+            message = await queue.get(fail=False)
+            if message is None:
+                break
+            held.append(message)
+            headers = message.headers or {}
+            reason = headers.get(REASON_HEADER, "?")
+            reason_text = reason.decode() if isinstance(reason, bytes) else str(reason)
+            lines.append(f"{message.message_id}  {message.type}  {reason_text}")
+        for message in held:
+            await message.nack(requeue=True)
+    return lines
+
+
+async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
+    """Move every dead letter back to the work queue with a fresh attempt count."""
+    work = spec.queue(settings)
+    moved = 0
+    async with _channel(settings) as channel:
+        queue = await channel.declare_queue(dlq_name(work), durable=True, arguments=QUORUM)
+        while (message := await queue.get(fail=False)) is not None:
+            headers = {
+                k: v
+                for k, v in (message.headers or {}).items()
+                if k not in (ATTEMPT_HEADER, REASON_HEADER, ERROR_HEADER)
+            }
+            copy = aio_pika.Message(
+                body=message.body,
+                headers=headers,
+                content_type=message.content_type,
+                message_id=message.message_id,
+                correlation_id=message.correlation_id,
+                type=message.type,
+                timestamp=message.timestamp,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            )
+            await channel.default_exchange.publish(copy, work, mandatory=True)
+            await message.ack()
+            moved += 1
+    return moved
+
+
+async def purge(settings: Settings, spec: ConsumerSpec) -> int:
+    async with _channel(settings) as channel:
+        queue = await channel.declare_queue(dlq_name(spec.queue(settings)), durable=True, arguments=QUORUM)
+        result = await queue.purge()
+        return int(result.message_count or 0)

@@ -1,0 +1,21 @@
+"""Turning a consumer spec into the parts a process runs: the worker and its endpoints."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+
+from cms.deps import Services
+from cms.openapi import Operation
+from cms.workers import Worker, WorkerFactory
+from consumers.runtime.runner import Consumer
+from consumers.runtime.spec import ConsumerSpec, Store
+
+
+def parts(spec: ConsumerSpec) -> tuple[WorkerFactory, list[Operation]]:
+    """The endpoints read the store the worker opens, so both share one holder."""
+    holder = Store()
+
+    def factory(services: Services, registry: CollectorRegistry) -> Worker:
+        return Consumer(spec, services.settings, registry, holder)
+
+    return factory, spec.operations(holder)

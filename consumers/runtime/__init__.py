@@ -1,0 +1,1 @@
+"""The runtime every consumer shares: topology, version claims, retries, DLQ, health."""

@@ -1,0 +1,57 @@
+"""What to do with a message whose handling failed: a pure decision, easy to test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from consumers.runtime.errors import PermanentError, TransientError
+
+# The store itself is unreachable: not the message's fault, so it costs no attempt.
+OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+@dataclass(frozen=True)
+class Requeue:
+    """Put it back on the queue after a pause; the attempt does not count."""
+
+    delay: float
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Send it through the delay queue for `attempt` (1-based); it comes back after the delay."""
+
+    attempt: int
+    delay: float
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+
+
+Decision = Requeue | Retry | DeadLetter
+
+
+def decide(exc: BaseException, attempt: int, *, max_attempts: int, delays: tuple[float, ...]) -> Decision:
+    """`attempt` is how many times this message already failed before (0 the first time)."""
+    if isinstance(exc, PermanentError):
+        return DeadLetter(f"permanent failure: {exc}")
+    if isinstance(exc, OUTAGES):
+        return Requeue(delay=delays[0] if delays else 1.0)
+    failures = attempt + 1
+    if failures >= max_attempts:
+        return DeadLetter(f"failed {failures} times, last: {type(exc).__name__}: {exc}")
+    delay = delays[min(attempt, len(delays) - 1)] if delays else 1.0
+    if isinstance(exc, TransientError) and exc.retry_after is not None:
+        delay = max(delay, exc.retry_after)
+    return Retry(attempt=failures, delay=delay)

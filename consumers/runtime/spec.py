@@ -1,0 +1,39 @@
+"""What a consumer is: a name, the events it wants, its store, and how it applies an event."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cms.db import Connection, Pool
+from cms.events.contract import ArticleEvent
+from cms.openapi import Operation
+from cms.settings import Settings
+
+Apply = Callable[[Connection, ArticleEvent], Awaitable[None]]
+
+
+class Store:
+    """The consumer's own database, open while the consumer runs (None before and after)."""
+
+    def __init__(self) -> None:
+        self.pool: Pool | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    schema: str
+    migrations: Path
+    apply: Apply
+    store_url: Callable[[Settings], str | None]
+    port: Callable[[Settings], int]
+    routing_keys: tuple[str, ...] = ("article.#",)
+    operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
+
+    def queue(self, settings: Settings) -> str:
+        return f"{settings.amqp_prefix}.{self.name}"
+
+    def dsn(self, settings: Settings) -> str:
+        return self.store_url(settings) or settings.database_url

@@ -1,0 +1,23 @@
+"""The consumer's store: its schema, the version-claim table and its own migrations."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from cms import migrate
+from cms.settings import Settings
+from consumers.runtime import claims
+from consumers.runtime.spec import ConsumerSpec
+
+
+async def prepare(settings: Settings, spec: ConsumerSpec) -> None:
+    """Idempotent: create what is missing, apply new migrations (refusing changed ones)."""
+    dsn = spec.dsn(settings)
+    await migrate.create_database_if_missing(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {spec.schema}")
+        await conn.execute(claims.CREATE.format(schema=spec.schema))
+        await migrate.apply(conn, migrate.load(spec.migrations), table=f"{spec.schema}.schema_migrations")
+    finally:
+        await conn.close()

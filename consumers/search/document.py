@@ -1,0 +1,103 @@
+"""What the index stores of an article: pure functions, no I/O."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import nh3
+
+from cms.events.contract import Article, Block, Heading, Image, ListBlock, Paragraph, Quote
+
+# PostgreSQL's text search configurations by primary language subtag; `simple` for the rest
+# (no stemming, but still word matching).
+CONFIGS = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "nb": "norwegian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "nn": "norwegian",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+    "yi": "yiddish",
+}
+
+
+def config_for(language: str) -> str:
+    return CONFIGS.get(language.split("-")[0].lower(), "simple")
+
+
+@dataclass(frozen=True)
+class Document:
+    article_id: str
+    language: str
+    slug: str
+    title: str
+    lead: str
+    body: str
+    section: str | None
+    tags: list[str]
+    published_at: object
+    version: int
+    config: str
+
+    @property
+    def snippet_text(self) -> str:
+        """Escaped, so the only markup a snippet can carry is the highlighting we add."""
+        return html.escape(f"{self.lead}\n{self.body}".strip(), quote=False)
+
+
+def document_of(article: Article) -> Document:
+    return Document(
+        article_id=str(article.id),
+        language=article.language,
+        slug=article.slug,
+        title=article.title,
+        lead=article.lead,
+        body="\n".join(text for block in article.body for text in _texts(block)),
+        section=article.section,
+        tags=article.tags,
+        published_at=article.published_at,
+        version=article.version,
+        config=config_for(article.language),
+    )
+
+
+def _texts(block: Block) -> list[str]:
+    match block:
+        case Paragraph(text=text) | Heading(text=text):
+            return [_plain(text)]
+        case Quote(text=text, attribution=attribution):
+            return [_plain(text), attribution or ""]
+        case ListBlock(items=items):
+            return [_plain(item) for item in items]
+        case Image(caption=caption, alt=alt):
+            return [_plain(caption or ""), alt]
+    return []
+
+
+def _plain(inline_html: str) -> str:
+    """Inline HTML to text: tags dropped (their text kept), entities decoded."""
+    return html.unescape(nh3.clean(inline_html, tags=set()))

@@ -1,0 +1,117 @@
+"""SQL for `search.documents`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cms.db import Connection
+from consumers.search.document import CONFIGS, Document
+
+_UPSERT = """
+INSERT INTO search.documents AS d (article_id, language, slug, title, section, tags, published_at,
+                                   version, config, snippet_text, tsv)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10,
+        setweight(to_tsvector($9::regconfig, $4), 'A')
+        || setweight(to_tsvector($9::regconfig, $11), 'B')
+        || setweight(to_tsvector($9::regconfig, $12), 'C')
+        || setweight(to_tsvector($9::regconfig, array_to_string($6::text[], ' ')), 'C'))
+ON CONFLICT (article_id) DO UPDATE SET
+    language = excluded.language, slug = excluded.slug, title = excluded.title,
+    section = excluded.section, tags = excluded.tags, published_at = excluded.published_at,
+    version = excluded.version, config = excluded.config, snippet_text = excluded.snippet_text,
+    tsv = excluded.tsv, indexed_at = now()"""
+_REMOVE = "DELETE FROM search.documents WHERE article_id = $1"
+
+# The query in the document's language; without a language filter, in every configured one
+# (OR-ed), so a German reader's "Luxusgüter" still finds "Luxusgütern" among mixed languages.
+_ALL_CONFIGS = sorted({*CONFIGS.values(), "simple"})
+ANY_LANGUAGE_QUERY = " || ".join(f"websearch_to_tsquery('{c}', $1)" for c in _ALL_CONFIGS)
+
+# Ranking: cover density normalised to 0..1, times a mild recency boost (at most +25 %,
+# halving every week), so relevance leads and freshness breaks near-ties.
+_RANK = (
+    "ts_rank_cd(d.tsv, q.query, 32) * (1 + 0.25 / (1 + extract(epoch FROM now() - d.published_at)"
+    " / 604800.0))"
+)
+SEARCH = f"""
+WITH q AS (SELECT CASE WHEN $2::text IS NULL THEN {ANY_LANGUAGE_QUERY}
+                       ELSE websearch_to_tsquery($3::regconfig, $1) END AS query),
+hits AS (
+    SELECT d.article_id, d.slug, d.language, d.title, d.section, d.published_at, d.config,
+           d.snippet_text, {_RANK} AS rank, q.query
+    FROM search.documents d, q
+    WHERE d.tsv @@ q.query
+      AND ($2::text IS NULL OR d.language = $2)
+      AND ($4::text IS NULL OR d.section = $4)
+      AND ($5::text IS NULL OR d.tags @> ARRAY[$5::text])
+    ORDER BY rank DESC, d.article_id
+    LIMIT $6 OFFSET $7
+)
+SELECT article_id, slug, language, title, section, published_at, rank,
+       ts_headline(config, snippet_text, query,
+                   'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, '
+                   'FragmentDelimiter=" … "') AS snippet
+FROM hits ORDER BY rank DESC, article_id"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: uuid.UUID
+    slug: str
+    language: str
+    title: str
+    section: str | None
+    published_at: datetime
+    score: float
+    snippet: str
+
+
+async def upsert(conn: Connection, doc: Document) -> None:
+    await conn.execute(
+        _UPSERT,
+        uuid.UUID(doc.article_id),
+        doc.language,
+        doc.slug,
+        doc.title,
+        doc.section,
+        doc.tags,
+        doc.published_at,
+        doc.version,
+        doc.config,
+        doc.snippet_text,
+        doc.lead,
+        doc.body,
+    )
+
+
+async def remove(conn: Connection, article_id: uuid.UUID) -> None:
+    await conn.execute(_REMOVE, article_id)
+
+
+async def search(
+    conn: Connection,
+    *,
+    q: str,
+    language: str | None,
+    config: str,
+    section: str | None,
+    tag: str | None,
+    limit: int,
+    offset: int,
+) -> list[Hit]:
+    rows = await conn.fetch(SEARCH, q, language, config, section, tag, limit, offset)
+    return [
+        Hit(
+            id=r["article_id"],
+            slug=r["slug"],
+            language=r["language"],
+            title=r["title"],
+            section=r["section"],
+            published_at=r["published_at"],
+            score=round(float(r["rank"]), 6),
+            snippet=r["snippet"],
+        )
+        for r in rows
+    ]

@@ -1,0 +1,329 @@
+"""The consumer runtime, proven with the search consumer: versions, retries, DLQ, crashes, drains."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx2
+import pytest
+
+from cms.settings import Settings
+from consumers import dlq
+from consumers.runtime.runner import REASON_HEADER
+from consumers.runtime.topology import dlq_name
+from consumers.search import SPEC as SEARCH
+from tests.helpers import create_draft, patch, publish
+from tests.integration.events.conftest import AMQP_URL, delete_consumer_queues, eventually
+
+
+async def _events(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> list[bytes]:
+    """The article's events exactly as the relay would send them."""
+    rows = await db.fetch(
+        "SELECT (payload || jsonb_build_object('sequence', sequence::text))::text AS body "
+        "FROM outbox WHERE article_id = $1 ORDER BY sequence",
+        article_id,
+    )
+    return [row["body"].encode() for row in rows]
+
+
+async def _send(queue: str, *bodies: bytes) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    for payload in bodies:
+        await channel.default_exchange.publish(
+            aio_pika.Message(payload, content_type="application/cloudevents+json"), queue, mandatory=True
+        )
+    await connection.close()
+
+
+async def _indexed(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> asyncpg.Record | None:
+    return await db.fetchrow("SELECT title, version FROM search.documents WHERE article_id = $1", article_id)
+
+
+async def _dlq_messages(settings: Settings) -> list[aio_pika.abc.AbstractIncomingMessage]:
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    queue = await channel.get_queue(dlq_name(SEARCH.queue(settings)))
+    found = []
+    while (message := await queue.get(fail=False)) is not None:
+        found.append(message)
+    for message in found:
+        await message.nack(requeue=True)
+    await connection.close()
+    return found
+
+
+async def _published_article(api: httpx2.AsyncClient, token: dict[str, str], title: str) -> dict[str, Any]:
+    article = await publish(api, token["editor"], await create_draft(api, token["editor"], title=title))
+    updated: dict[str, Any] = (
+        await patch(api, token["editor"], article, title=f"{title} (aktualisiert)")
+    ).json()
+    return updated
+
+
+async def test_a_stale_or_duplicate_event_changes_nothing(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Reiher")
+    created, published, updated = await _events(db, article["id"])
+    queue = SEARCH.queue(consumer_settings)
+
+    await _send(queue, created, published, updated)
+    await eventually(lambda: _has_version(db, article["id"], 3))
+    await _send(queue, updated, published, updated, created)  # redeliveries and stale ones
+    await asyncio.sleep(1.0)
+
+    row = await _indexed(db, article["id"])
+    assert row is not None
+    assert (row["title"], row["version"]) == ("Reiher (aktualisiert)", 3)
+    handled = (await search_app.get("/metrics")).text
+    assert 'cms_consumer_handled_total{consumer="search",outcome="skipped"} 4.0' in handled
+
+
+async def _has_version(db: asyncpg.Connection[asyncpg.Record], article_id: str, version: int) -> bool:
+    row = await _indexed(db, article_id)
+    return row is not None and row["version"] == version
+
+
+async def test_a_poison_message_lands_in_the_dlq_with_its_reason_and_the_next_one_is_handled(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Kranich")
+    queue = SEARCH.queue(consumer_settings)
+
+    await _send(
+        queue, b'{"specversion": "1.0", "type": "cms.article.published"}', *await _events(db, article["id"])
+    )
+    await eventually(lambda: _has_version(db, article["id"], 3))
+
+    [poison] = await _dlq_messages(consumer_settings)
+    reason = (poison.headers or {})[REASON_HEADER]
+    assert isinstance(reason, str | bytes)
+    assert "invalid event" in (reason.decode() if isinstance(reason, bytes) else reason)
+
+
+async def test_a_failing_handler_is_retried_with_delay_and_applied_once(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Storch")
+    await _fail_index_writes(db, times=2)
+
+    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await eventually(lambda: _has_version(db, article["id"], 3), within=15)
+
+    metrics = (await search_app.get("/metrics")).text
+    assert 'cms_consumer_retried_total{consumer="search"} 2.0' in metrics
+    assert await _dlq_messages(consumer_settings) == []
+
+
+async def test_a_message_that_keeps_failing_goes_to_the_dlq_after_max_attempts(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Möwe")
+    await _fail_index_writes(db, times=1000)
+
+    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await eventually(lambda: _dlq_count(consumer_settings, 1), within=15)
+
+    [dead] = await _dlq_messages(consumer_settings)
+    reason = str((dead.headers or {})[REASON_HEADER])
+    assert "failed 3 times" in reason
+    assert await _indexed(db, article["id"]) is None
+    assert await db.fetchval("SELECT count(*) FROM search.applied_versions") == 0
+
+
+async def _dlq_count(settings: Settings, expected: int) -> bool:
+    return len(await _dlq_messages(settings)) == expected
+
+
+async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixed(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Schwan")
+    await _fail_index_writes(db, times=1000)
+    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await eventually(lambda: _dlq_count(consumer_settings, 1), within=15)
+    listing = await dlq.list_messages(consumer_settings, SEARCH, limit=10)
+
+    await db.execute("DROP TRIGGER fail_index_writes ON search.documents")
+    moved = await dlq.requeue(consumer_settings, SEARCH)
+    await eventually(lambda: _has_version(db, article["id"], 3))
+
+    assert listing[0] == f"1 message(s) in {dlq_name(SEARCH.queue(consumer_settings))}"
+    assert "failed 3 times" in listing[1]
+    assert moved == 1
+    assert await _dlq_messages(consumer_settings) == []
+
+
+async def test_dlq_purge_empties_it(search_app: httpx2.AsyncClient, consumer_settings: Settings) -> None:
+    await _send(SEARCH.queue(consumer_settings), b"not json", b"{}")
+    await eventually(lambda: _dlq_count(consumer_settings, 2))
+
+    purged = await dlq.purge(consumer_settings, SEARCH)
+
+    assert purged == 2
+    assert await _dlq_messages(consumer_settings) == []
+
+
+async def _fail_index_writes(db: asyncpg.Connection[asyncpg.Record], times: int) -> None:
+    await db.execute(f"""
+        CREATE SEQUENCE index_failures;
+        CREATE FUNCTION fail_index_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF nextval('index_failures') <= {int(times)} THEN
+                RAISE EXCEPTION 'index temporarily broken';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER fail_index_writes BEFORE INSERT OR UPDATE ON search.documents
+            FOR EACH ROW EXECUTE FUNCTION fail_index_writes();
+    """)
+
+
+# ---- the consumer as an operator runs it: a process that can be killed ----
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def consumer_env(consumer_settings: Settings) -> AsyncIterator[dict[str, str]]:
+    yield {
+        "PATH": os.environ.get("PATH", ""),
+        "CMS_DATABASE_URL": consumer_settings.database_url,
+        "CMS_AMQP_URL": AMQP_URL,
+        "CMS_AMQP_PREFIX": consumer_settings.amqp_prefix,
+        "CMS_SEARCH_PORT": str(_free_port()),
+        "CMS_LOG_FORMAT": "json",
+        "CMS_LOG_LEVEL": "warning",
+    }
+    await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
+
+
+async def _start_consumer(env: dict[str, str]) -> asyncio.subprocess.Process:
+    command = str(Path(sys.executable).parent / "cms-consumer")
+    process = await asyncio.create_subprocess_exec(
+        command, "search", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{env['CMS_SEARCH_PORT']}/readyz"
+    async with httpx2.AsyncClient() as client:
+        await eventually(lambda: _answers_200(client, url), within=20)
+    return process
+
+
+async def _answers_200(client: httpx2.AsyncClient, url: str) -> bool:
+    try:
+        return (await client.get(url)).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+async def _slow_index_writes(db: asyncpg.Connection[asyncpg.Record], seconds: float) -> None:
+    await db.execute(f"""
+        CREATE FUNCTION slow_index_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_sleep({float(seconds)}); RETURN NEW; END $$;
+        CREATE TRIGGER slow_index_writes BEFORE INSERT OR UPDATE ON search.documents
+            FOR EACH ROW EXECUTE FUNCTION slow_index_writes();
+    """)
+
+
+async def _in_progress(db: asyncpg.Connection[asyncpg.Record]) -> bool:
+    found = await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cms-search'"
+        " AND query LIKE '%search.documents%' AND state = 'active'"
+    )
+    return bool(found)
+
+
+async def test_a_consumer_killed_mid_message_loses_nothing_and_applies_it_once(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_env: dict[str, str],
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Pelikan")
+    first = await _start_consumer(consumer_env)
+    try:
+        await _slow_index_writes(db, 5)
+        await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+        await eventually(lambda: _in_progress(db), within=10)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+    await db.execute("DROP TRIGGER slow_index_writes ON search.documents")
+    assert await _indexed(db, article["id"]) is None
+
+    second = await _start_consumer(consumer_env)
+    try:
+        await eventually(lambda: _has_version(db, article["id"], 3), within=20)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await second.wait()
+
+    assert await db.fetchval("SELECT count(*) FROM search.documents") == 1
+    assert await db.fetchval("SELECT version FROM search.applied_versions") == 3
+
+
+async def test_sigterm_finishes_the_message_in_hand_acks_it_and_exits_0(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_env: dict[str, str],
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Flamingo")
+    consumer = await _start_consumer(consumer_env)
+    try:
+        await _slow_index_writes(db, 1.5)
+        await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+        await eventually(lambda: _in_progress(db), within=10)
+    finally:
+        consumer.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(consumer.wait(), timeout=30)
+
+    assert code == 0
+    assert await _has_version(db, article["id"], 3)
+    assert await _queue_depth(SEARCH.queue(consumer_settings)) == 0
+
+
+async def _queue_depth(name: str) -> int:
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel()
+    queue = await channel.get_queue(name)
+    declared = await queue.declare()
+    await connection.close()
+    return int(declared.message_count or 0)
