@@ -3,14 +3,27 @@ OpenAPI and paging look the same everywhere). Consumers import it from here, not
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
+from cms import auth, deps
+from cms.auth import Actor
 from cms.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cms.openapi import UUID_PARAM, Operation
 from cms.pagination import Limit, invalid_cursor
 from cms.tokens import Role
 from cms.web import json_response, parse_query, path_uuid, read_json
 
+
+async def require_role(request: Request, role: Role) -> Actor:
+    """The caller behind the bearer token (checked against the main database's tokens):
+    401 without a valid token, 403 below `role`."""
+    async with deps.pool(request).acquire() as conn:
+        return await auth.authenticate(conn, request, role)
+
+
 __all__ = [
     "UUID_PARAM",
+    "Actor",
     "Conflict",
     "InvalidInput",
     "Limit",
@@ -23,4 +36,5 @@ __all__ = [
     "parse_query",
     "path_uuid",
     "read_json",
+    "require_role",
 ]
