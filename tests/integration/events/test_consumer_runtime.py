@@ -7,7 +7,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,17 @@ import aio_pika
 import asyncpg
 import httpx2
 import pytest
+from prometheus_client import CollectorRegistry
 
+from cms.events import replay
 from cms.settings import Settings
 from consumers import dlq
-from consumers.runtime.runner import REASON_HEADER
+from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
 from tests.helpers import create_draft, patch, publish
 from tests.integration.events.conftest import AMQP_URL, delete_consumer_queues, eventually
+from tests.proxy import TcpProxy
 
 
 async def _events(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> list[bytes]:
@@ -327,3 +330,88 @@ async def _queue_depth(name: str) -> int:
     declared = await queue.declare()
     await connection.close()
     return int(declared.message_count or 0)
+
+
+async def test_an_empty_index_fills_from_a_resync(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    live = [await _published_article(api, token, f"Eisvogel {n}") for n in range(3)]
+    await create_draft(api, token["editor"], title="Eisvogel Entwurf")
+    await db.execute("DELETE FROM outbox")  # the log was pruned long ago
+
+    sent = await replay.resync(consumer_settings, SEARCH.queue(consumer_settings), progress=lambda n: None)
+    await eventually(lambda: _indexed_count(db, 3))
+
+    assert sent == 4
+    indexed = {str(r["article_id"]) for r in await db.fetch("SELECT article_id FROM search.documents")}
+    assert indexed == {a["id"] for a in live}
+
+
+async def _indexed_count(db: asyncpg.Connection[asyncpg.Record], expected: int) -> bool:
+    return bool(await db.fetchval("SELECT count(*) FROM search.documents") == expected)
+
+
+async def test_the_consumer_survives_losing_the_broker_and_consumes_again_when_it_returns(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Rohrdommel")
+    async with TcpProxy("127.0.0.1", 5672) as broker:
+        settings = consumer_settings.model_copy(
+            update={"amqp_url": f"amqp://guest:guest@127.0.0.1:{broker.port}/"}
+        )
+        consumer = Consumer(SEARCH, settings, CollectorRegistry())
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            await eventually(lambda: _is(consumer.ready), within=15)
+            broker.cut()
+            await eventually(lambda: _is(lambda: not consumer.ready()), within=10)
+            await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+            await asyncio.sleep(0.5)
+            assert await _indexed(db, article["id"]) is None
+
+            broker.restore()
+            await eventually(lambda: _has_version(db, article["id"], 3), within=30)
+            assert consumer.ready()
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+    await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
+
+
+async def test_an_unreachable_store_puts_messages_back_without_spending_attempts(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    article = await _published_article(api, token, "Silberreiher")
+    async with TcpProxy("127.0.0.1", 5432) as database:
+        dsn = consumer_settings.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}")
+        settings = consumer_settings.model_copy(update={"search_database_url": dsn})
+        consumer = Consumer(SEARCH, settings, CollectorRegistry())
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        try:
+            await eventually(lambda: _is(consumer.ready), within=15)
+            database.cut()
+            await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+            await asyncio.sleep(2.0)  # longer than max_attempts x the retry delays
+            database.restore()
+            await eventually(lambda: _has_version(db, article["id"], 3), within=30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=15)
+    assert await _dlq_messages(consumer_settings) == []
+    await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
+
+
+async def _is(check: Callable[[], bool]) -> bool:
+    return check()
