@@ -78,8 +78,11 @@ def _application(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with db.create_pool(settings, application_name=name) as pool:
-            services = Services(settings=settings, pool=pool)
+        async with (
+            db.create_pool(settings, application_name=name) as pool,
+            _replica(settings, name) as replica,
+        ):
+            services = Services(settings=settings, pool=pool, reads=db.ReadPool(pool, replica))
             started = [factory(services, registry) for factory in worker_factories]
             app.state.services = services
             app.state.readiness = {
@@ -95,3 +98,14 @@ def _application(
         exception_handlers=problem.HANDLERS,
         lifespan=lifespan,
     )
+
+
+@asynccontextmanager
+async def _replica(settings: Settings, name: str) -> AsyncIterator[db.Pool | None]:
+    if settings.database_replica_url is None:
+        yield None
+        return
+    async with db.create_pool(
+        settings, dsn=settings.database_replica_url, application_name=f"{name}-replica", lazy=True
+    ) as replica:
+        yield replica

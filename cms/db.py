@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 import orjson
+import structlog
 
 from cms.settings import Settings
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 # asyncpg's classes are generic only to the type checker.
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
@@ -51,15 +56,18 @@ async def release_reset(conn: asyncpg.Connection[asyncpg.Record]) -> None:
 
 @asynccontextmanager
 async def create_pool(
-    settings: Settings, dsn: str | None = None, application_name: str = "cms"
+    settings: Settings, dsn: str | None = None, application_name: str = "cms", *, lazy: bool = False
 ) -> AsyncIterator[Pool]:
+    """`lazy`: open no connection up front (a replica that is down must not stop the start)."""
     pool = await asyncpg.create_pool(
         dsn or settings.database_url,
-        min_size=settings.pool_min_size,
+        min_size=0 if lazy else settings.pool_min_size,
         max_size=settings.pool_max_size,
         init=init_connection,
         reset=release_reset,
         server_settings=server_settings(settings, application_name),
+        # Fail fast when the database is gone: a request should get its 503, not hang.
+        timeout=settings.database_connect_timeout,
     )
     try:
         yield pool
@@ -73,6 +81,40 @@ async def connect(
     conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
         dsn or settings.database_url,
         server_settings=server_settings(settings, application_name),
+        timeout=settings.database_connect_timeout,
     )
     await init_connection(conn)
     return conn
+
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class ReadPool:
+    """Reads that may be a little stale (delivery, search) go to the replica when there is one.
+    When it is unreachable, or fails mid-read, the read runs again on the primary, and the
+    replica is tried again after `retry_after` seconds. Reads only: they are safe to repeat."""
+
+    def __init__(self, primary: Pool, replica: Pool | None = None, retry_after: float = 5.0) -> None:
+        self.primary = primary
+        self.replica = replica
+        self.retry_after = retry_after
+        self._replica_down_until = 0.0
+
+    async def run(self, read: Callable[[Connection], Awaitable[T]]) -> T:
+        replica = self.replica
+        if replica is not None and time.monotonic() >= self._replica_down_until:
+            try:
+                async with replica.acquire() as conn:
+                    return await read(conn)
+            except CONNECTION_ERRORS as exc:
+                self._replica_down_until = time.monotonic() + self.retry_after
+                log.warning("replica.unreachable", error=repr(exc), retry_in=self.retry_after)
+        async with self.primary.acquire() as conn:
+            return await read(conn)

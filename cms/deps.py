@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cms.db import Pool
+from cms.db import Pool, ReadPool
 from cms.settings import Settings
 
 
@@ -14,6 +14,7 @@ from cms.settings import Settings
 class Services:
     settings: Settings
     pool: Pool
+    reads: ReadPool  # delivery reads: the replica when one is set, else the primary
 
 
 def services(request: Request) -> Services:
@@ -23,6 +24,10 @@ def services(request: Request) -> Services:
 
 def pool(request: Request) -> Pool:
     return services(request).pool
+
+
+def reads(request: Request) -> ReadPool:
+    return services(request).reads
 
 
 def settings(request: Request) -> Settings:

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CMS_", extra="ignore", frozen=True)
 
     database_url: str = "postgresql:///cms"
+    # A read replica for delivery and search reads; unreachable → those reads use the primary.
+    database_replica_url: str | None = None
+    database_connect_timeout: float = Field(default=5.0, gt=0)
     amqp_url: str = "amqp://guest:guest@localhost:5672/"
     amqp_prefix: str = "cms"
     public_url: str = "http://127.0.0.1:8000"

@@ -86,8 +86,8 @@ class BySlugQuery(BaseModel):
 async def list_live(request: Request) -> Response:
     query = web.parse_query(request, LiveListQuery)
     after = pagination.decode(query.cursor)
-    async with deps.pool(request).acquire() as conn:
-        items = await queries.live_page(
+    items = await deps.reads(request).run(
+        lambda conn: queries.live_page(
             conn,
             section=query.section,
             tag=query.tag,
@@ -95,6 +95,7 @@ async def list_live(request: Request) -> Response:
             after=after,
             limit=query.limit,
         )
+    )
     last = items[-1] if len(items) == query.limit else None
     cursor = pagination.encode(last["published_at"], last["id"]) if last else None
     body = _dumps({"items": items, "next_cursor": cursor})
@@ -104,8 +105,7 @@ async def list_live(request: Request) -> Response:
 async def get_live(request: Request) -> Response:
     slug = _path_slug(request)
     query = web.parse_query(request, BySlugQuery)
-    async with deps.pool(request).acquire() as conn:
-        article = await queries.live_by_slug(conn, slug, query.language)
+    article = await deps.reads(request).run(lambda conn: queries.live_by_slug(conn, slug, query.language))
     if article is None:
         raise NotFound(f"no published article {slug!r}")
     body = _dumps(article)

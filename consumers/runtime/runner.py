@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,10 +69,14 @@ class Consumer:
         while not stop.is_set():
             try:
                 await store.prepare(self.settings, self.spec)
-                async with db.create_pool(
-                    self.settings, dsn=self.spec.dsn(self.settings), application_name=f"cms-{self.name}"
-                ) as pool:
+                async with (
+                    db.create_pool(
+                        self.settings, dsn=self.spec.dsn(self.settings), application_name=f"cms-{self.name}"
+                    ) as pool,
+                    self._replica() as replica,
+                ):
                     self.store.pool = pool
+                    self.store.reads = db.ReadPool(pool, replica)
                     await self._consume(stop)
                 attempt = 0
             except (*DATABASE_ERRORS, *BROKER_ERRORS) as exc:
@@ -81,10 +86,21 @@ class Consumer:
                 attempt += 1
                 log.exception("consumer.failed", consumer=self.name, attempt=attempt)
             finally:
-                self.store.pool = None
+                self.store.pool = self.store.reads = None
                 self._set_consuming(False)
             if not stop.is_set():
                 await _sleep_or_stop(stop, random.uniform(0, min(30.0, 0.2 * 2**attempt)))  # noqa: S311
+
+    @contextlib.asynccontextmanager
+    async def _replica(self) -> AsyncIterator[db.Pool | None]:
+        dsn = self.spec.replica_dsn(self.settings)
+        if dsn is None:
+            yield None
+            return
+        async with db.create_pool(
+            self.settings, dsn=dsn, application_name=f"cms-{self.name}-replica", lazy=True
+        ) as pool:
+            yield pool
 
     async def _consume(self, stop: asyncio.Event) -> None:
         connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)

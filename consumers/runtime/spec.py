@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cms.db import Connection, Pool
+from cms.db import Connection, Pool, ReadPool
 from cms.events.contract import ArticleEvent
 from cms.openapi import Operation
 from cms.settings import Settings
@@ -19,6 +19,8 @@ class Store:
 
     def __init__(self) -> None:
         self.pool: Pool | None = None
+        # For the consumer's read endpoints: a replica of the store when there is one.
+        self.reads: ReadPool | None = None
 
 
 @dataclass(frozen=True)
@@ -37,3 +39,7 @@ class ConsumerSpec:
 
     def dsn(self, settings: Settings) -> str:
         return self.store_url(settings) or settings.database_url
+
+    def replica_dsn(self, settings: Settings) -> str | None:
+        """A store in the main database is on the main database's replica too."""
+        return settings.database_replica_url if self.store_url(settings) is None else None

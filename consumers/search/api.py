@@ -71,10 +71,10 @@ def operations(index: Store) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
         offset = _offset(query.cursor)
-        if index.pool is None:
+        if index.reads is None:
             raise Unavailable("the search index is not open yet")
-        async with index.pool.acquire() as conn:
-            hits = await store.search(
+        hits = await index.reads.run(
+            lambda conn: store.search(
                 conn,
                 q=query.q,
                 language=query.language,
@@ -84,6 +84,7 @@ def operations(index: Store) -> list[Operation]:
                 limit=query.limit,
                 offset=offset,
             )
+        )
         more = len(hits) == query.limit and offset + query.limit <= MAX_OFFSET
         page = SearchPage(
             items=[SearchHit(**hit.__dict__) for hit in hits],
