@@ -46,7 +46,7 @@ def migrate_command() -> None:
     try:
         applied = asyncio.run(migrate.migrate(settings.database_url))
     except migrate.MigrationError as exc:
-        typer.echo(f"migration refused: {exc}", err=True)
+        typer.echo(f"migration failed: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(
         f"{len(applied)} migration(s) applied" + (f": {', '.join(applied)}" if applied else ""), err=True

@@ -42,9 +42,9 @@ async def list_tokens(request: Request) -> Response:
 
 
 async def revoke_token(request: Request) -> Response:
-    token_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         await auth.authenticate(conn, request, Role.admin)
+        token_id = web.path_uuid(request)
         revoked = await tokens.revoke(conn, token_id)
     if revoked is None:
         raise NotFound(f"no token {token_id}")

@@ -85,6 +85,8 @@ def required_if_match(request: Request) -> int | None:
         raise PreconditionRequired("send If-Match with the ETag of the version you edited")
     if header.strip() == "*":
         return None
+    if header.strip().startswith("W/"):
+        return NO_VERSION  # If-Match compares strongly (RFC 9110 13.1.1): a weak tag matches nothing
     version = parse_etag(header)
     return NO_VERSION if version is None else version
 

@@ -56,6 +56,10 @@ def _if_match_optional(request: Request) -> int | None:
     return web.required_if_match(request) if "if-match" in request.headers else None
 
 
+# Every handler authenticates before it reads the path, query or body: a caller without a
+# valid token learns nothing, not even whether an id is well formed.
+
+
 async def create_article(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.author)
@@ -65,9 +69,9 @@ async def create_article(request: Request) -> Response:
 
 
 async def list_articles(request: Request) -> Response:
-    query = web.parse_query(request, AdminListQuery)
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
+        query = web.parse_query(request, AdminListQuery)
         items = await queries.admin_page(
             conn,
             status=query.status,
@@ -83,17 +87,17 @@ async def list_articles(request: Request) -> Response:
 
 
 async def get_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
+        article_id = web.path_uuid(request)
         article = await service.get(conn, article_id)
     return _article(article)
 
 
 async def update_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.author)
+        article_id = web.path_uuid(request)
         if_match = web.required_if_match(request)
         changes = await web.read_json(request, ArticleUpdate, limit=deps.settings(request).max_body_bytes)
         article = await service.update(conn, article_id, changes, if_match, ctx)
@@ -101,26 +105,26 @@ async def update_article(request: Request) -> Response:
 
 
 async def delete_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
         if_match = web.required_if_match(request)
         await service.delete(conn, article_id, if_match, ctx)
     return Response(status_code=204)
 
 
 async def submit_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.author)
+        article_id = web.path_uuid(request)
         article = await service.submit(conn, article_id, _if_match_optional(request), ctx)
     return _article(article)
 
 
 async def publish_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
         body = await web.read_json(
             request, PublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
         )
@@ -129,9 +133,9 @@ async def publish_article(request: Request) -> Response:
 
 
 async def unpublish_article(request: Request) -> Response:
-    article_id = web.path_uuid(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
         body = await web.read_json(
             request, UnpublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
         )
@@ -142,11 +146,11 @@ async def unpublish_article(request: Request) -> Response:
 
 
 async def list_revisions(request: Request) -> Response:
-    article_id = web.path_uuid(request)
-    query = web.parse_query(request, RevisionsQuery)
-    before = _version_cursor(query.cursor)
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
+        article_id = web.path_uuid(request)
+        query = web.parse_query(request, RevisionsQuery)
+        before = _version_cursor(query.cursor)
         await service.get(conn, article_id)
         items = await revisions.page(conn, article_id, before=before, limit=query.limit)
     cursor = str(items[-1].version) if len(items) == query.limit else None
@@ -154,10 +158,11 @@ async def list_revisions(request: Request) -> Response:
 
 
 async def get_revision(request: Request) -> Response:
-    article_id = web.path_uuid(request)
-    version = _path_version(request)
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
+        article_id = web.path_uuid(request)
+        version = _path_version(request)
+        await service.get(conn, article_id)  # a deleted article's history is gone with it
         revision = await revisions.get(conn, article_id, version)
     if revision is None:
         raise NotFound(f"article {article_id} has no version {version}")
@@ -165,10 +170,10 @@ async def get_revision(request: Request) -> Response:
 
 
 async def restore_revision(request: Request) -> Response:
-    article_id = web.path_uuid(request)
-    version = _path_version(request)
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
+        version = _path_version(request)
         article = await service.restore(conn, article_id, version, _if_match_optional(request), ctx)
     return _article(article)
 

@@ -71,14 +71,15 @@ async def _insert_with_free_slug(
 async def update(
     conn: Connection, article_id: uuid.UUID, changes: ArticleUpdate, if_match: int | None, ctx: Context
 ) -> Article:
-    def decide(article: Article) -> workflow.Change:
-        _may_edit(ctx.actor, article)
-        return workflow.edit(article, changes.changes(), ctx.now)
-
     async with conn.transaction():
-        if changes.related:
-            await _check_related(conn, changes.related, article_id)
-        return await _change(conn, article_id, if_match, "update", decide, ctx)
+        article = await _lock_version(conn, article_id, if_match)
+        _may_edit(ctx.actor, article)
+        wanted = {name: value for name, value in changes.changes().items() if getattr(article, name) != value}
+        if not wanted:
+            return article  # nothing changes: no new version, revision or event
+        if "related" in wanted:
+            await _check_related(conn, changes.related or [], article_id)
+        return await _apply(conn, article, "update", workflow.edit(article, wanted, ctx.now), ctx)
 
 
 async def submit(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
@@ -160,12 +161,17 @@ async def _change(
     conn: Connection, article_id: uuid.UUID, if_match: int | None, action: str, decide: Decide, ctx: Context
 ) -> Article:
     """Lock, check the version the client edited, decide, persist. Call inside a transaction."""
+    article = await _lock_version(conn, article_id, if_match)
+    return await _apply(conn, article, action, decide(article), ctx)
+
+
+async def _lock_version(conn: Connection, article_id: uuid.UUID, if_match: int | None) -> Article:
     article = await store.lock(conn, article_id)
     if article is None:
         raise NotFound(f"no article {article_id}")
     if if_match is not None and if_match != article.version:
         raise PreconditionFailed(article.version)
-    return await _apply(conn, article, action, decide(article), ctx)
+    return article
 
 
 async def _apply(

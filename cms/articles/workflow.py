@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from cms.errors import InvalidTransition
+from cms.errors import Conflict, InvalidTransition
 from cms.events.contract import Article, EventKind
 
 Change = tuple[Article, EventKind]
@@ -75,6 +75,11 @@ def _go_live(article: Article, now: datetime) -> Article:
 
 
 def unpublish(article: Article, at: datetime | None, now: datetime) -> Change:
+    if article.status == "scheduled" and at is not None and at > now:
+        # Embargo and expiry together: it goes live at publish_at and comes down at `at`.
+        if article.publish_at is not None and at <= article.publish_at:
+            raise Conflict(f"the expiry must come after the scheduled publication at {article.publish_at}")
+        return _next(article, now, unpublish_at=at), "updated"
     if article.status == "scheduled":
         # It was never visible, so nothing stops being visible: an update, not an unpublish.
         return _next(article, now, status="unpublished", publish_at=None), "updated"

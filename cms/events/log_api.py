@@ -25,9 +25,9 @@ class EventPage(BaseModel):
 
 
 async def list_events(request: Request) -> Response:
-    query = web.parse_query(request, EventsQuery)
     async with deps.pool(request).acquire() as conn:
         await auth.authenticate(conn, request, Role.editor)
+        query = web.parse_query(request, EventsQuery)
         items = await outbox.log_page(conn, after=query.after, limit=query.limit)
     cursor = items[-1]["sequence"] if len(items) == query.limit else None
     return web.json_response({"items": items, "next_cursor": cursor})
