@@ -30,6 +30,18 @@ class HttpMetrics:
             registry=registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration. `labels()` checks its arguments and
+        takes a lock on every call; the labelled series are looked up once per label set."""
+        key = (method, route, status)
+        series = self._children.get(key)
+        if series is None:
+            series = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._children[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 class RequestContext:
@@ -62,8 +74,7 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            self.metrics.observe(scope["method"], route, status, elapsed)
             log.info(
                 "http.request",
                 method=scope["method"],
