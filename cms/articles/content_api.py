@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -80,7 +80,15 @@ class LiveListQuery(PageQuery):
 
 
 class BySlugQuery(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between requests by _by_slug_query
+
     language: Language | None = None
+
+
+# Sites ask with the same few query strings ("", "language=de", ...): each is parsed and
+# validated once, which would otherwise cost as much as the rest of get_live's own work.
+_BY_SLUG_QUERIES: dict[bytes, BySlugQuery] = {}
+_BY_SLUG_QUERIES_MAX = 256
 
 
 async def list_live(request: Request) -> Response:
@@ -104,7 +112,7 @@ async def list_live(request: Request) -> Response:
 
 async def get_live(request: Request) -> Response:
     slug = _path_slug(request)
-    query = web.parse_query(request, BySlugQuery)
+    query = _by_slug_query(request)
     article = await deps.reads(request).run(lambda conn: queries.live_by_slug(conn, slug, query.language))
     if article is None:
         raise NotFound(f"no published article {slug!r}")
@@ -115,6 +123,18 @@ async def get_live(request: Request) -> Response:
     if _matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=web.JSON, headers=headers)
+
+
+def _by_slug_query(request: Request) -> BySlugQuery:
+    """web.parse_query, remembered per query string; an invalid one is refused every time."""
+    raw: bytes = request.scope.get("query_string", b"")
+    query = _BY_SLUG_QUERIES.get(raw)
+    if query is None:
+        query = web.parse_query(request, BySlugQuery)
+        if len(_BY_SLUG_QUERIES) >= _BY_SLUG_QUERIES_MAX:
+            _BY_SLUG_QUERIES.clear()
+        _BY_SLUG_QUERIES[raw] = query
+    return query
 
 
 def _path_slug(request: Request) -> str:
