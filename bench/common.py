@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import statistics
@@ -41,7 +42,7 @@ def common_arguments(parser: argparse.ArgumentParser, *, duration: float, connec
     parser.add_argument("--duration", type=float, default=duration, help="seconds measured per run")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load before each run")
     parser.add_argument("--connections", type=int, default=connections, help="concurrent connections")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of (baseline, ours)")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of (baseline, ours)")
     parser.add_argument(
         "--client",
         choices=["auto", "wrk", "python"],
@@ -109,6 +110,9 @@ class Server:
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.process.pid)
+
     def stderr_tail(self) -> str:
         self.errors.seek(0)
         return self.errors.read().decode(errors="replace")[-4000:]
@@ -166,15 +170,44 @@ async def _wait_ready(started: Server, path: str) -> None:
 # --- results ------------------------------------------------------------------------------
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux); None where /proc is absent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Measurement:
     requests: int
     seconds: float
     failures: int
+    # CPU the side under test used during the run (its server process, or the baseline loop's
+    # process), when known: unlike req/s it hardly moves when a neighbour takes the cores.
+    cpu_seconds: float | None = None
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds / self.requests * 1e6
+
+
+async def with_cpu(cpu: Callable[[], float | None], run: Coroutine[Any, Any, Measurement]) -> Measurement:
+    """`run`, with the CPU time `cpu` counted across it."""
+    before = cpu()
+    measured = await run
+    after = cpu()
+    if before is None or after is None:
+        return measured
+    return dataclasses.replace(measured, cpu_seconds=after - before)
 
 
 @dataclass
@@ -204,18 +237,28 @@ def check_no_failures(label: str, measured: Measurement) -> None:
         raise RuntimeError(f"{label}: {measured.failures} request(s) failed; the figures would mean nothing")
 
 
+def _cpu(measured: Measurement | list[Measurement]) -> str:
+    runs = measured if isinstance(measured, list) else [measured]
+    known = [m.cpu_us_per_request for m in runs]
+    values = [v for v in known if v is not None]
+    return f"{statistics.median(values):.0f}" if values else "-"
+
+
 def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, target: float) -> None:
     print(f"\n{title}")
     print(setup)
     print(f"  baseline: {baseline}")
     print(f"  ours:     {ours}\n")
-    print(f"{'round':>5}  {'baseline req/s':>14}  {'ours req/s':>10}  {'ratio':>5}")
+    print(
+        f"{'round':>5}  {'baseline req/s':>14}  {'ours req/s':>10}  {'ratio':>5}  "
+        f"{'CPU us/req: baseline':>20}  {'ours':>5}"
+    )
     for number, (b, o, r) in enumerate(zip(rounds.baseline, rounds.ours, rounds.ratios(), strict=True), 1):
-        print(f"{number:>5}  {b.rate:>14.1f}  {o.rate:>10.1f}  {r:>5.2f}")
+        print(f"{number:>5}  {b.rate:>14.1f}  {o.rate:>10.1f}  {r:>5.2f}  {_cpu(b):>20}  {_cpu(o):>5}")
     ratios = rounds.ratios()
     print(
         f"{'all':>5}  {_total_rate(rounds.baseline):>14.1f}  {_total_rate(rounds.ours):>10.1f}  "
-        f"{rounds.total_ratio():>5.2f}"
+        f"{rounds.total_ratio():>5.2f}  {_cpu(rounds.baseline):>20}  {_cpu(rounds.ours):>5}"
     )
     verdict = "met" if rounds.ratio() >= target else "MISSED"
     print(

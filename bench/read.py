@@ -1,6 +1,6 @@
 """Read benchmark: `GET /v1/content/articles/{slug}` of our app against a bare endpoint.
 
-    python -m bench.read [--duration 3] [--connections 16] [--rounds 5] [--client auto|wrk|python]
+    python -m bench.read [--duration 2] [--connections 16] [--rounds 7] [--client auto|wrk|python]
 
 Both servers run at once (each in its own uvicorn process, one worker) on one freshly
 migrated database holding the fixture article and its published "see also" article. The
@@ -27,6 +27,7 @@ from bench.common import (
     run,
     scratch_database,
     server,
+    with_cpu,
 )
 from cms import tokens
 
@@ -72,7 +73,7 @@ async def _same_answer(baseline: Server, ours: Server, path: str) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    common_arguments(parser, duration=3.0, connections=16)
+    common_arguments(parser, duration=2.0, connections=16)
     args = parser.parse_args()
     client = load.pick_client(args.client)
 
@@ -87,8 +88,11 @@ async def main() -> None:
         request = load.Request("GET", path, headers={})
 
         async def measure(side: Server, seconds: float, tag: str) -> Measurement:
-            measured = await load.measure(
-                client, side.port, request, connections=args.connections, seconds=seconds, tag=tag
+            measured = await with_cpu(
+                side.cpu_seconds,
+                load.measure(
+                    client, side.port, request, connections=args.connections, seconds=seconds, tag=tag
+                ),
             )
             check_no_failures(f"{side.kind} {tag}", measured)
             return measured

@@ -1,6 +1,6 @@
 """Write benchmark: `POST /v1/admin/articles` of our app against the same statements via asyncpg.
 
-    python -m bench.write [--duration 3] [--connections 16] [--rounds 5] [--client auto|wrk|python]
+    python -m bench.write [--duration 2] [--connections 16] [--rounds 7] [--client auto|wrk|python]
 
 Ours: our app in a uvicorn process (one worker), driven over HTTP with a Bearer token made
 by cms.tokens.create; every request creates a new draft from the fixture article (its title
@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import hashlib
 import itertools
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,7 @@ from bench.common import (
     run,
     scratch_database,
     server,
+    with_cpu,
 )
 from cms import tokens
 from cms.articles import revisions, store, workflow
@@ -173,7 +175,7 @@ async def _counts(dsn: str) -> dict[str, int]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    common_arguments(parser, duration=3.0, connections=16)
+    common_arguments(parser, duration=2.0, connections=16)
     args = parser.parse_args()
     client = load.pick_client(args.client)
     settings = Settings(database_url="postgresql:///unused")
@@ -200,9 +202,20 @@ async def main() -> None:
 
             async def measure(side: Server | Baseline, seconds: float, tag: str) -> Measurement:
                 if isinstance(side, Baseline):
-                    return await side.measure(connections=args.connections, seconds=seconds, tag=f"b{tag}")
-                measured = await load.measure(
-                    client, side.port, request, connections=args.connections, seconds=seconds, tag=f"o{tag}"
+                    return await with_cpu(
+                        time.process_time,
+                        side.measure(connections=args.connections, seconds=seconds, tag=f"b{tag}"),
+                    )
+                measured = await with_cpu(
+                    side.cpu_seconds,
+                    load.measure(
+                        client,
+                        side.port,
+                        request,
+                        connections=args.connections,
+                        seconds=seconds,
+                        tag=f"o{tag}",
+                    ),
                 )
                 check_no_failures(f"ours {tag}", measured)
                 return measured
