@@ -129,7 +129,8 @@ async def _ready(client: httpx2.AsyncClient) -> bool:
 async def delete_consumer_queues(settings: Settings, queue: str) -> None:
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
-    await topology.delete(channel, queue, len(settings.consumer_retry_delays))
+    # As many retry queues as any run could have declared (subprocesses use the defaults).
+    await topology.delete(channel, queue, max(len(settings.consumer_retry_delays), 8))
     await connection.close()
 
 
