@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     search_port: int = 8011
     social_port: int = 8012
     ads_port: int = 8013
+    ads_layout_file: Path | None = Field(
+        default=None, description="TOML slot layout and targeting tables; the shipped default if unset"
+    )
     consumer_prefetch: int = Field(default=32, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=5, ge=1, le=50, description="failures before the DLQ")
     consumer_retry_delays: tuple[float, ...] = Field(
