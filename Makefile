@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: run test install lint typecheck unit bench clean
+.PHONY: run test test-cluster install lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+## test-cluster: opt-in; a three-node RabbitMQ cluster on loopback loses its queue leader mid-stream
+test-cluster: install
+	$(BIN)/pytest -m cluster tests/cluster -s
 
 unit: install
 	$(BIN)/pytest tests/unit

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import aio_pika
 from aio_pika.abc import AbstractChannel
 
+from cms import amqp
 from cms.settings import Settings
 from consumers.runtime.runner import ATTEMPT_HEADER, ERROR_HEADER, REASON_HEADER
 from consumers.runtime.spec import ConsumerSpec
@@ -16,7 +17,7 @@ from consumers.runtime.topology import QUORUM, dlq_name
 
 @asynccontextmanager
 async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
-    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    connection = await amqp.connect(settings.amqp_url)
     try:
         yield await connection.channel(publisher_confirms=True, on_return_raises=True)
     finally:

@@ -13,11 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-import aio_pika
 import orjson
 from aio_pika.abc import AbstractChannel
 
-from cms import db
+from cms import amqp, db
 from cms.articles import store
 from cms.events import outbox
 from cms.events.broker import publish_to_queue
@@ -31,7 +30,7 @@ RESYNC_SEQUENCE = "0"  # resync events are not in the log, so they have no place
 
 @asynccontextmanager
 async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
-    connection = await aio_pika.connect(settings.amqp_url, timeout=10)
+    connection = await amqp.connect(settings.amqp_url)
     try:
         yield await connection.channel(publisher_confirms=True, on_return_raises=True)
     finally:

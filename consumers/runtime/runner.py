@@ -23,8 +23,8 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from cms import db
-from cms.events.broker import BROKER_ERRORS
+from cms import amqp, db
+from cms.amqp import BROKER_ERRORS
 from cms.events.contract import ArticleEvent
 from cms.events.relay import DATABASE_ERRORS
 from cms.settings import Settings
@@ -103,7 +103,7 @@ class Consumer:
             yield pool
 
     async def _consume(self, stop: asyncio.Event) -> None:
-        connection = await aio_pika.connect(self.settings.amqp_url, timeout=10)
+        connection = await amqp.connect(self.settings.amqp_url)
         try:
             lost = asyncio.Event()
             connection.close_callbacks.add(lambda *_: lost.set())

@@ -1,0 +1,39 @@
+"""Connecting to RabbitMQ, possibly a cluster: `CMS_AMQP_URL` may list several nodes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractConnection
+
+# What a lost or refusing broker looks like from aio-pika: all mean "reconnect and retry".
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    aio_pika.exceptions.AMQPError,
+    aiormq.exceptions.AMQPError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+    RuntimeError,  # aiormq raises it for writes on a closed connection
+)
+
+
+def urls(setting: str) -> list[str]:
+    """`amqp://a:5672/,amqp://b:5672/` → each node; a single URL is a list of one."""
+    return [url.strip() for url in setting.split(",") if url.strip()]
+
+
+async def connect(setting: str, seconds: float = 10.0) -> AbstractConnection:
+    """A plain (not robust) connection to the first node that answers, in the order given.
+
+    Callers own reconnecting: robust connections have been seen to come back without their
+    consumers, and a lost connection should surface as an error, not a silent wait.
+    """
+    failure: BaseException | None = None
+    for url in urls(setting):
+        try:
+            return await aio_pika.connect(url, timeout=seconds)
+        except BROKER_ERRORS as exc:
+            failure = exc
+    raise failure or ConnectionError("CMS_AMQP_URL names no broker")
