@@ -136,7 +136,7 @@ def operations(ads: Store) -> list[Operation]:
             slots = await store.active_slots(conn, article_id)
         if not slots:
             raise NotFound(f"no live page with ad slots for article {article_id}")
-        page = {k: v for k, v in slots[0].targeting.items() if k not in _PAGE_ONLY}
+        page = {k: v for k, v in sorted(slots[0].targeting.items()) if k not in _PAGE_ONLY}
         answer = ArticleSlots(
             article_id=article_id,
             version=max(slot.article_version for slot in slots),
@@ -149,7 +149,7 @@ def operations(ads: Store) -> list[Operation]:
                     sizes=slot.sizes,
                     size_mapping=SizeMapping(desktop=slot.desktop_sizes, mobile=slot.mobile_sizes),
                     after_block=slot.after_block,
-                    targeting=slot.targeting,
+                    targeting=dict(sorted(slot.targeting.items())),  # jsonb keeps no key order
                 )
                 for slot in slots
             ],

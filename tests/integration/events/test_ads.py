@@ -248,3 +248,19 @@ async def test_inventory_is_for_editors_and_checks_its_parameters(
         assert response.status_code == 422, params
         assert response.headers["content-type"] == "application/problem+json"
     assert (await ads_app.get("/v1/ads/articles/not-a-uuid/slots")).status_code == 404
+
+
+async def test_the_consumer_documents_its_endpoints(ads_app: httpx2.AsyncClient) -> None:
+    document = (await ads_app.get("/openapi.json")).json()
+
+    assert document["paths"]["/v1/ads/articles/{id}/slots"]["get"].get("security") is None  # public
+    inventory_op = document["paths"]["/v1/ads/inventory"]["get"]
+    assert inventory_op["security"] == [{"bearer": []}]
+    assert {p["name"] for p in inventory_op["parameters"]} >= {
+        "section",
+        "size",
+        "brand_safety",
+        "language",
+        "group_by",
+        "format",
+    }
