@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     consumer_retry_delays: tuple[float, ...] = Field(
         default=(1.0, 5.0, 30.0, 120.0), description="seconds before attempt 2, 3, ...; the last repeats"
     )
+
+    # The social consumer: its channels as a JSON list (see consumers/social/channels.py; none:
+    # posts are composed for every network and kept as `ready`), and how article links look.
+    social_channels: list[dict[str, Any]] = Field(default_factory=list)
+    social_url_pattern: str = Field(
+        default="/{section}/{slug}", description="path on CMS_PUBLIC_URL: {section} {slug} {id} {language}"
+    )
+    social_http_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds per network call")
 
     @property
     def exchange(self) -> str:

@@ -1,0 +1,220 @@
+"""`/v1/social/posts`: editors list posts, approve those waiting for review (optionally with
+edited text, checked against the channel's limit) and retry failed ones."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cms.db import Connection
+from consumers.runtime.errors import TransientError
+from consumers.runtime.http import (
+    UUID_PARAM,
+    Conflict,
+    InvalidInput,
+    Limit,
+    NotFound,
+    Operation,
+    Role,
+    Unavailable,
+    invalid_cursor,
+    json_response,
+    parse_query,
+    path_uuid,
+    read_json,
+    require_role,
+)
+from consumers.runtime.spec import Store
+from consumers.social import delivery, store
+from consumers.social.channels import Channel
+from consumers.social.handler import Social
+from consumers.social.store import Post
+
+Status = Literal["ready", "sending", "sent", "failed", "retracting", "retracted"]
+MAX_BODY = 64 * 1024
+
+
+class PostQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    article: uuid.UUID | None = None
+    channel: Annotated[str | None, Field(max_length=64)] = None
+    status: Status | None = None
+    limit: Limit = 20
+    cursor: Annotated[str | None, Field(max_length=200)] = None
+
+
+class PostOut(BaseModel):
+    id: uuid.UUID
+    article_id: uuid.UUID
+    channel: str
+    status: Status
+    text: str
+    edited_by: str | None
+    link_url: str
+    remote_id: str | None
+    remote_url: str | None
+    attempts: int
+    last_error: str | None
+    article_live: bool
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+    retracted_at: datetime | None
+
+
+class PostPage(BaseModel):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str | None, Field(min_length=1, max_length=10_000, description="edited text")] = None
+
+
+def out(post: Post) -> PostOut:
+    return PostOut.model_validate(post, from_attributes=True)
+
+
+def _encode(post: Post) -> str:
+    return base64.urlsafe_b64encode(f"{post.created_at.isoformat()}|{post.id}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, post_id = text.partition("|")
+        return datetime.fromisoformat(at), uuid.UUID(post_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_cursor() from None
+
+
+def operations(social: Social, holder: Store) -> list[Operation]:
+    social.channels  # noqa: B018 (parse the channel configuration now: a mistake stops the start)
+
+    async def list_posts(request: Request) -> Response:
+        await require_role(request, Role.editor)
+        query = parse_query(request, PostQuery)
+        after = _decode(query.cursor)
+        if holder.pool is None:
+            raise Unavailable("the social store is not open yet")
+        async with holder.pool.acquire() as conn:
+            posts = await store.search(
+                conn,
+                article_id=query.article,
+                channel=query.channel,
+                status=query.status,
+                after=after,
+                limit=query.limit,
+            )
+        more = len(posts) == query.limit
+        page = PostPage(items=[out(p) for p in posts], next_cursor=_encode(posts[-1]) if more else None)
+        return json_response(page)
+
+    async def approve(request: Request) -> Response:
+        actor = await require_role(request, Role.editor)
+        post_id = path_uuid(request)
+        body = await read_json(request, Approval, limit=MAX_BODY, optional=True)
+        return await _act(post_id, "approve", body.text, actor.name)
+
+    async def retry(request: Request) -> Response:
+        await require_role(request, Role.editor)
+        return await _act(path_uuid(request), "retry", None, None)
+
+    async def _act(post_id: uuid.UUID, action: str, text: str | None, by: str | None) -> Response:
+        if holder.pool is None:
+            raise Unavailable("the social store is not open yet")
+        async with holder.pool.acquire() as conn:
+            found = await store.get(conn, post_id)
+            if found is None:
+                raise NotFound(f"no social post {post_id}")
+            channel = social.channel(found.channel)
+            if channel is None or not channel.sends:
+                raise Conflict(f"channel {found.channel!r} is not configured to send (compose only)")
+            if text is not None:
+                _check_text(channel, text)
+            await conn.execute(delivery.LOCK, str(found.article_id), found.channel)
+            try:
+                return json_response(out(await _locked(conn, channel, post_id, action, text, by)))
+            finally:
+                await conn.execute(delivery.UNLOCK, str(found.article_id), found.channel)
+
+    return [
+        Operation(
+            "GET",
+            "/v1/social/posts",
+            list_posts,
+            "Social posts, newest first; filters article, channel, status",
+            "social",
+            auth=Role.editor,
+            query=PostQuery,
+            response=PostPage,
+        ),
+        Operation(
+            "POST",
+            "/v1/social/posts/{id}/approve",
+            approve,
+            "Send a post waiting for review, optionally with edited text",
+            "social",
+            auth=Role.editor,
+            body=Approval,
+            body_optional=True,
+            path_params={"id": UUID_PARAM},
+            response=PostOut,
+            problems=(409,),
+        ),
+        Operation(
+            "POST",
+            "/v1/social/posts/{id}/retry",
+            retry,
+            "Try a failed post (or its retraction) again",
+            "social",
+            auth=Role.editor,
+            path_params={"id": UUID_PARAM},
+            response=PostOut,
+            problems=(409,),
+        ),
+    ]
+
+
+def _check_text(channel: Channel, text: str) -> None:
+    problem = "the text is empty" if not text.strip() else channel.profile.problem(text)
+    if problem is not None:
+        raise InvalidInput(
+            f"the text does not fit {channel.name}: {problem}", [{"loc": ["body", "text"], "msg": problem}]
+        )
+
+
+async def _locked(
+    conn: Connection, channel: Channel, post_id: uuid.UUID, action: str, text: str | None, by: str | None
+) -> Post:
+    """Claim (committed), then call the network; a retryable failure leaves the post `failed`
+    with the network's words, for the editor to retry."""
+    async with conn.transaction():
+        post = await store.lock_by_id(conn, post_id)
+        assert post is not None
+        if action == "approve" and post.status != "ready":
+            raise Conflict(f"only a post that is ready can be approved; this one is {post.status}")
+        if action == "retry" and post.status != "failed":
+            raise Conflict(f"only a failed post can be retried; this one is {post.status}")
+        if post.article_live and post.remote_id is None:
+            post = await store.claim(conn, post.id, "sending", text=text, by=by, restart=action == "retry")
+        elif not post.article_live and action == "retry" and (post.remote_id or post.maybe_sent):
+            post = await store.claim(conn, post.id, "retracting")
+        else:
+            raise Conflict("the article is not published now, so there is nothing to send")
+    try:
+        if post.status == "retracting":
+            return await delivery.retract(conn, channel, post)
+        return await delivery.send(conn, channel, post)
+    except TransientError as exc:
+        return await store.set_status(conn, post.id, "failed", str(exc))
