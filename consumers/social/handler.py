@@ -61,6 +61,7 @@ log = structlog.get_logger(__name__)
 
 KEY_NAMESPACE = uuid.UUID("8f0d3c1e-5b7a-4c2e-9d41-6a1f2b3c4d5e")
 MAX_CARD_DESCRIPTION = 300
+UNCOMPOSABLE = "the article's link alone is longer than this network allows: shorten the URL pattern"
 
 
 def is_live(article: Article) -> bool:
@@ -145,11 +146,17 @@ class Social:
         match step:
             case Plan.CREATE:
                 assert draft is not None
-                return await store.insert(conn, draft), step
+                created = await store.insert(conn, draft)
+                if created.status == "failed":
+                    created = await store.set_status(conn, created.id, "failed", UNCOMPOSABLE)
+                return created, step
             case Plan.RENEW:
                 assert post is not None
                 renewed = self.draft(channel, article, post, generation=post.generation + 1)
-                return await store.renew(conn, post.id, renewed, post.generation + 1), step
+                fresh = await store.renew(conn, post.id, renewed, post.generation + 1)
+                if fresh.status == "failed":
+                    fresh = await store.set_status(conn, fresh.id, "failed", UNCOMPOSABLE)
+                return fresh, step
             case Plan.RECOMPOSE:
                 assert post is not None
                 assert draft is not None
