@@ -65,8 +65,10 @@ class Document:
 
     @property
     def snippet_text(self) -> str:
-        """Escaped, so the only markup a snippet can carry is the highlighting we add."""
-        return html.escape(f"{self.lead}\n{self.body}".strip(), quote=False)
+        """Escaped, so the only markup a snippet can carry is the highlighting we add; the title
+        when there is no other text (a breaking-news stub), so every hit has a snippet."""
+        text = f"{self.lead}\n{self.body}".strip() or self.title
+        return html.escape(text, quote=False)
 
 
 def document_of(article: Article) -> Document:
