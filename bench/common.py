@@ -40,9 +40,17 @@ def fixture(name: str) -> dict[str, Any]:
 
 def common_arguments(parser: argparse.ArgumentParser, *, duration: float, connections: int) -> None:
     parser.add_argument("--duration", type=float, default=duration, help="seconds measured per run")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load before each run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load on each side first")
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds of unmeasured load before each run"
+    )
     parser.add_argument("--connections", type=int, default=connections, help="concurrent connections")
-    parser.add_argument("--rounds", type=int, default=7, help="rounds of (baseline, ours)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=12,
+        help="rounds of (baseline, ours): many short ones, so that most pairs see the same neighbours",
+    )
     parser.add_argument(
         "--client",
         choices=["auto", "wrk", "python"],
@@ -242,6 +250,14 @@ def _cpu(measured: Measurement | list[Measurement]) -> str:
     known = [m.cpu_us_per_request for m in runs]
     values = [v for v in known if v is not None]
     return f"{statistics.median(values):.0f}" if values else "-"
+
+
+def describe(client: str, args: argparse.Namespace) -> str:
+    settle = f", each after {args.settle:g} s unmeasured" if args.settle > 0 else ""
+    return (
+        f"  client {client}, {args.connections} connections; each side warmed up {args.warmup:g} s, then "
+        f"{args.rounds} rounds of (baseline, ours), {args.duration:g} s per run{settle}"
+    )
 
 
 def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, target: float) -> None:

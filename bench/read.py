@@ -1,10 +1,11 @@
 """Read benchmark: `GET /v1/content/articles/{slug}` of our app against a bare endpoint.
 
-    python -m bench.read [--duration 2] [--connections 16] [--rounds 7] [--client auto|wrk|python]
+    python -m bench.read [--duration 2] [--connections 16] [--rounds 12] [--client auto|wrk|python]
 
 Both servers run at once (each in its own uvicorn process, one worker) on one freshly
 migrated database holding the fixture article and its published "see also" article. The
-runs alternate, baseline then ours, each after a warm-up, and the figure is ours ÷ baseline.
+runs alternate, baseline then ours, after a warm-up of each; the figure is ours ÷ baseline
+(the median of the rounds).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bench.common import (
     Server,
     check_no_failures,
     common_arguments,
+    describe,
     fixture,
     report,
     run,
@@ -98,18 +100,17 @@ async def main() -> None:
             return measured
 
         for side in (baseline, ours):
-            await measure(side, max(2.0, args.warmup), "first-warmup")
+            await measure(side, args.warmup, "first-warmup")
         rounds = Rounds(baseline=[], ours=[])
         for number in range(1, args.rounds + 1):
             for side, results in ((baseline, rounds.baseline), (ours, rounds.ours)):
-                if args.warmup > 0:
-                    await measure(side, args.warmup, f"warmup{number}")
+                if args.settle > 0:
+                    await measure(side, args.settle, f"warmup{number}")
                 results.append(await measure(side, args.duration, f"round{number}"))
 
     report(
         "read: GET /v1/content/articles/{slug}?language=de",
-        f"  client {client}, {args.connections} connections, {args.duration:g} s per run after "
-        f"{args.warmup:g} s warm-up, {args.rounds} rounds (baseline, ours)",
+        describe(client, args),
         "bare Starlette route + asyncpg pool, the same SQL (queries.LIVE_BY_SLUG), row as JSON",
         "cms.app.create_app: middleware, metrics, JSON access log at info level to /dev/null",
         rounds,

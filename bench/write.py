@@ -1,6 +1,6 @@
 """Write benchmark: `POST /v1/admin/articles` of our app against the same statements via asyncpg.
 
-    python -m bench.write [--duration 2] [--connections 16] [--rounds 7] [--client auto|wrk|python]
+    python -m bench.write [--duration 2] [--connections 16] [--rounds 12] [--client auto|wrk|python]
 
 Ours: our app in a uvicorn process (one worker), driven over HTTP with a Bearer token made
 by cms.tokens.create; every request creates a new draft from the fixture article (its title
@@ -34,6 +34,7 @@ from bench.common import (
     Server,
     check_no_failures,
     common_arguments,
+    describe,
     fixture,
     report,
     run,
@@ -221,19 +222,18 @@ async def main() -> None:
                 return measured
 
             for side in (baseline, ours):
-                await measure(side, max(2.0, args.warmup), "w0")
+                await measure(side, args.warmup, "w0")
             rounds = Rounds(baseline=[], ours=[])
             for number in range(1, args.rounds + 1):
                 for side, results in ((baseline, rounds.baseline), (ours, rounds.ours)):
-                    if args.warmup > 0:
-                        await measure(side, args.warmup, f"w{number}")
+                    if args.settle > 0:
+                        await measure(side, args.settle, f"w{number}")
                     results.append(await measure(side, args.duration, f"r{number}"))
         counts = await _counts(dsn)
 
     report(
         "write: POST /v1/admin/articles",
-        f"  client {client}, {args.connections} connections, {args.duration:g} s per run after "
-        f"{args.warmup:g} s warm-up, {args.rounds} rounds (baseline, ours)",
+        describe(client, args),
         f"{args.connections} asyncio tasks: token SELECT, then BEGIN; INSERT articles, revisions, "
         "outbox; COMMIT",
         "cms.app.create_app over HTTP: auth, validation, sanitising, models, JSON access log to /dev/null",
