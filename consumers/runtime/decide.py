@@ -28,7 +28,8 @@ class Requeue:
 
 @dataclass(frozen=True)
 class Retry:
-    """Send it through the delay queue for `attempt` (1-based); it comes back after the delay."""
+    """Send it through a delay queue; it comes back after about `delay`. `attempt` is the
+    failure count it carries from now on (unchanged for a requested wait)."""
 
     attempt: int
     delay: float
@@ -48,10 +49,12 @@ def decide(exc: BaseException, attempt: int, *, max_attempts: int, delays: tuple
         return DeadLetter(f"permanent failure: {exc}")
     if isinstance(exc, OUTAGES):
         return Requeue(delay=delays[0] if delays else 1.0)
+    if isinstance(exc, TransientError) and exc.retry_after is not None:
+        # Asked to wait (a rate limit): not the message's fault, so no attempt is spent, however
+        # long the wait; a wait longer than the longest delay queue simply comes round again.
+        return Retry(attempt=attempt, delay=exc.retry_after)
     failures = attempt + 1
     if failures >= max_attempts:
         return DeadLetter(f"failed {failures} times, last: {type(exc).__name__}: {exc}")
     delay = delays[min(attempt, len(delays) - 1)] if delays else 1.0
-    if isinstance(exc, TransientError) and exc.retry_after is not None:
-        delay = max(delay, exc.retry_after)
     return Retry(attempt=failures, delay=delay)

@@ -203,7 +203,7 @@ class Consumer:
                 log.warning("consumer.retrying", error=repr(exc), attempt=next_attempt, delay=delay)
                 await self._republish(
                     message,
-                    self._retry_queue(next_attempt, delay),
+                    self._retry_queue(delay),
                     {ATTEMPT_HEADER: next_attempt, ERROR_HEADER: _short(exc)},
                 )
                 self.metrics.retried.labels(self.name).inc()
@@ -232,14 +232,15 @@ class Consumer:
         await self._channel.default_exchange.publish(copy, queue, mandatory=True)
         await message.ack()
 
-    def _retry_queue(self, attempt: int, delay: float) -> str:
-        """The delay queue for this attempt, or a later one if the remote asked to wait longer."""
+    def _retry_queue(self, delay: float) -> str:
+        """The first delay queue that waits at least `delay`, else the longest one."""
         assert self._topology is not None
-        delays = self.settings.consumer_retry_delays
-        index = min(attempt, len(delays)) - 1
-        while index < len(delays) - 1 and delays[index] < delay:
-            index += 1
-        return self._topology.retry_queues[index]
+        for name, seconds in zip(
+            self._topology.retry_queues, self.settings.consumer_retry_delays, strict=True
+        ):
+            if seconds >= delay:
+                return name
+        return self._topology.retry_queues[-1]
 
     def _set_consuming(self, value: bool) -> None:
         self.consuming = value
