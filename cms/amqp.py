@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractConnection
+from aio_pika.abc import AbstractChannel, AbstractConnection
 
 # What a lost or refusing broker looks like from aio-pika: all mean "reconnect and retry".
 BROKER_ERRORS: tuple[type[BaseException], ...] = (
@@ -37,3 +39,14 @@ async def connect(setting: str, seconds: float = 10.0) -> AbstractConnection:
         except BROKER_ERRORS as exc:
             failure = exc
     raise failure or ConnectionError("CMS_AMQP_URL names no broker")
+
+
+@asynccontextmanager
+async def confirming_channel(setting: str) -> AsyncIterator[AbstractChannel]:
+    """A connection and one channel with publisher confirms, where an unroutable mandatory
+    publish raises (aio-pika reports it as a success otherwise), for one-off publishing."""
+    connection = await connect(setting)
+    try:
+        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
+    finally:
+        await connection.close()

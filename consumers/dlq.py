@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import aio_pika
-from aio_pika.abc import AbstractChannel
 
 from cms import amqp
 from cms.settings import Settings
@@ -15,19 +11,10 @@ from consumers.runtime.spec import ConsumerSpec
 from consumers.runtime.topology import QUORUM, dlq_name
 
 
-@asynccontextmanager
-async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
-    connection = await amqp.connect(settings.amqp_url)
-    try:
-        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
-    finally:
-        await connection.close()
-
-
 async def list_messages(settings: Settings, spec: ConsumerSpec, limit: int) -> list[str]:
     """A count, then one line per message (without taking them off the queue)."""
     name = dlq_name(spec.queue(settings))
-    async with _channel(settings) as channel:
+    async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(name, durable=True, arguments=QUORUM)
         total = queue.declaration_result.message_count or 0
         lines = [f"{total} message(s) in {name}"]
@@ -50,7 +37,7 @@ async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
     """Move every dead letter back to the work queue with a fresh attempt count."""
     work = spec.queue(settings)
     moved = 0
-    async with _channel(settings) as channel:
+    async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(dlq_name(work), durable=True, arguments=QUORUM)
         while (message := await queue.get(fail=False)) is not None:
             headers = {
@@ -75,7 +62,7 @@ async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
 
 
 async def purge(settings: Settings, spec: ConsumerSpec) -> int:
-    async with _channel(settings) as channel:
+    async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(dlq_name(spec.queue(settings)), durable=True, arguments=QUORUM)
         result = await queue.purge()
         return int(result.message_count or 0)

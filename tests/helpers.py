@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,11 @@ async def event_types(db: asyncpg.Connection[asyncpg.Record], article_id: str) -
 async def count(db: asyncpg.Connection[asyncpg.Record], table: str) -> int:
     value: int = await db.fetchval(f"SELECT count(*) FROM {table}")
     return value
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

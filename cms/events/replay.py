@@ -9,12 +9,10 @@ exist is an error, not a silent drop.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import orjson
-from aio_pika.abc import AbstractChannel
 
 from cms import amqp, db
 from cms.articles import store
@@ -26,15 +24,6 @@ from cms.settings import Settings
 Progress = Callable[[int], None]
 BATCH = 500
 RESYNC_SEQUENCE = "0"  # resync events are not in the log, so they have no place in its sequence
-
-
-@asynccontextmanager
-async def _channel(settings: Settings) -> AsyncIterator[AbstractChannel]:
-    connection = await amqp.connect(settings.amqp_url)
-    try:
-        yield await connection.channel(publisher_confirms=True, on_return_raises=True)
-    finally:
-        await connection.close()
 
 
 async def count_replay(settings: Settings, since: datetime | None, article_id: uuid.UUID | None) -> int:
@@ -56,7 +45,7 @@ async def replay(
     sent = 0
     conn = await db.connect(settings, application_name="cms-replay")
     try:
-        async with _channel(settings) as channel:
+        async with amqp.confirming_channel(settings.amqp_url) as channel:
             after = 0
             while rows := await outbox.stored(
                 conn, after=after, since=since, article_id=article_id, limit=BATCH
@@ -82,7 +71,7 @@ async def resync(settings: Settings, queue: str, *, progress: Progress) -> int:
     sent = 0
     conn = await db.connect(settings, application_name="cms-resync")
     try:
-        async with _channel(settings) as channel:
+        async with amqp.confirming_channel(settings.amqp_url) as channel:
             after = uuid.UUID(int=0)
             while articles := await store.every_after(conn, after, BATCH):
                 now = datetime.now(UTC)

@@ -10,19 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers import free_port
+
 BIN = Path(os.environ.get("RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ class Cluster:
         self.home = workdir / "home"
         tag = secrets.token_hex(3)
         self.nodes = [
-            Node(f"cms{tag}n{i}@localhost", _free_port(), _free_port(), workdir / f"n{i}")
+            Node(f"cms{tag}n{i}@localhost", free_port(), free_port(), workdir / f"n{i}")
             for i in range(1, size + 1)
         ]
 

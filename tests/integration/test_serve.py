@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -18,16 +17,11 @@ import asyncpg
 import httpx2
 import pytest
 
+from tests.helpers import free_port
+
 CMS = Path(sys.executable).parent / "cms"
 STARTUP_TIMEOUT = 20.0
 DRAIN_TIMEOUT = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -73,7 +67,7 @@ async def _wait_until_serving(served: Served) -> None:
 
 @pytest.fixture
 async def served(database_url: str) -> AsyncIterator[Served]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CMS_DATABASE_URL": database_url,

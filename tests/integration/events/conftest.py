@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aio_pika
+import asyncpg
 import httpx2
 import orjson
 import pytest
@@ -139,3 +140,24 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0,
     async with asyncio.timeout(within):
         while not await check():  # noqa: ASYNC110 (polling another component's progress)
             await asyncio.sleep(every)
+
+
+async def outbox_events(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> list[bytes]:
+    """The article's events exactly as the relay would send them."""
+    rows = await db.fetch(
+        "SELECT (payload || jsonb_build_object('sequence', sequence::text))::text AS body "
+        "FROM outbox WHERE article_id = $1 ORDER BY sequence",
+        article_id,
+    )
+    return [row["body"].encode() for row in rows]
+
+
+async def send_to_queue(queue: str, *bodies: bytes) -> None:
+    """Straight to one consumer's queue, as a redelivery or a replay would arrive."""
+    connection = await aio_pika.connect(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    for payload in bodies:
+        await channel.default_exchange.publish(
+            aio_pika.Message(payload, content_type="application/cloudevents+json"), queue, mandatory=True
+        )
+    await connection.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,29 +22,15 @@ from consumers import dlq
 from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
-from tests.helpers import create_draft, patch, publish
-from tests.integration.events.conftest import AMQP_URL, delete_consumer_queues, eventually
+from tests.helpers import create_draft, free_port, patch, publish
+from tests.integration.events.conftest import (
+    AMQP_URL,
+    delete_consumer_queues,
+    eventually,
+    outbox_events,
+    send_to_queue,
+)
 from tests.proxy import TcpProxy
-
-
-async def _events(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> list[bytes]:
-    """The article's events exactly as the relay would send them."""
-    rows = await db.fetch(
-        "SELECT (payload || jsonb_build_object('sequence', sequence::text))::text AS body "
-        "FROM outbox WHERE article_id = $1 ORDER BY sequence",
-        article_id,
-    )
-    return [row["body"].encode() for row in rows]
-
-
-async def _send(queue: str, *bodies: bytes) -> None:
-    connection = await aio_pika.connect(AMQP_URL)
-    channel = await connection.channel(publisher_confirms=True)
-    for payload in bodies:
-        await channel.default_exchange.publish(
-            aio_pika.Message(payload, content_type="application/cloudevents+json"), queue, mandatory=True
-        )
-    await connection.close()
 
 
 async def _indexed(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> asyncpg.Record | None:
@@ -81,12 +66,12 @@ async def test_a_stale_or_duplicate_event_changes_nothing(
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Reiher")
-    created, published, updated = await _events(db, article["id"])
+    created, published, updated = await outbox_events(db, article["id"])
     queue = SEARCH.queue(consumer_settings)
 
-    await _send(queue, created, published, updated)
+    await send_to_queue(queue, created, published, updated)
     await eventually(lambda: _has_version(db, article["id"], 3))
-    await _send(queue, updated, published, updated, created)  # redeliveries and stale ones
+    await send_to_queue(queue, updated, published, updated, created)  # redeliveries and stale ones
     await asyncio.sleep(1.0)
 
     row = await _indexed(db, article["id"])
@@ -111,8 +96,10 @@ async def test_a_poison_message_lands_in_the_dlq_with_its_reason_and_the_next_on
     article = await _published_article(api, token, "Kranich")
     queue = SEARCH.queue(consumer_settings)
 
-    await _send(
-        queue, b'{"specversion": "1.0", "type": "cms.article.published"}', *await _events(db, article["id"])
+    await send_to_queue(
+        queue,
+        b'{"specversion": "1.0", "type": "cms.article.published"}',
+        *await outbox_events(db, article["id"]),
     )
     await eventually(lambda: _has_version(db, article["id"], 3))
 
@@ -132,7 +119,7 @@ async def test_a_failing_handler_is_retried_with_delay_and_applied_once(
     article = await _published_article(api, token, "Storch")
     await _fail_index_writes(db, times=2)
 
-    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
     await eventually(lambda: _has_version(db, article["id"], 3), within=15)
 
     metrics = (await search_app.get("/metrics")).text
@@ -150,7 +137,7 @@ async def test_a_message_that_keeps_failing_goes_to_the_dlq_after_max_attempts(
     article = await _published_article(api, token, "Möwe")
     await _fail_index_writes(db, times=1000)
 
-    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
     await eventually(lambda: _dlq_count(consumer_settings, 1), within=15)
 
     [dead] = await _dlq_messages(consumer_settings)
@@ -173,7 +160,7 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
 ) -> None:
     article = await _published_article(api, token, "Schwan")
     await _fail_index_writes(db, times=1000)
-    await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+    await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
     await eventually(lambda: _dlq_count(consumer_settings, 1), within=15)
     listing = await dlq.list_messages(consumer_settings, SEARCH, limit=10)
 
@@ -188,7 +175,7 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
 
 
 async def test_dlq_purge_empties_it(search_app: httpx2.AsyncClient, consumer_settings: Settings) -> None:
-    await _send(SEARCH.queue(consumer_settings), b"not json", b"{}")
+    await send_to_queue(SEARCH.queue(consumer_settings), b"not json", b"{}")
     await eventually(lambda: _dlq_count(consumer_settings, 2))
 
     purged = await dlq.purge(consumer_settings, SEARCH)
@@ -215,13 +202,6 @@ async def _fail_index_writes(db: asyncpg.Connection[asyncpg.Record], times: int)
 # ---- the consumer as an operator runs it: a process that can be killed ----
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 async def consumer_env(consumer_settings: Settings) -> AsyncIterator[dict[str, str]]:
     yield {
@@ -229,7 +209,7 @@ async def consumer_env(consumer_settings: Settings) -> AsyncIterator[dict[str, s
         "CMS_DATABASE_URL": consumer_settings.database_url,
         "CMS_AMQP_URL": AMQP_URL,
         "CMS_AMQP_PREFIX": consumer_settings.amqp_prefix,
-        "CMS_SEARCH_PORT": str(_free_port()),
+        "CMS_SEARCH_PORT": str(free_port()),
         "CMS_LOG_FORMAT": "json",
         "CMS_LOG_LEVEL": "warning",
     }
@@ -282,7 +262,7 @@ async def test_a_consumer_killed_mid_message_loses_nothing_and_applies_it_once(
     first = await _start_consumer(consumer_env)
     try:
         await _slow_index_writes(db, 5)
-        await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+        await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
         await eventually(lambda: _in_progress(db), within=10)
     finally:
         first.send_signal(signal.SIGKILL)
@@ -312,7 +292,7 @@ async def test_sigterm_finishes_the_message_in_hand_acks_it_and_exits_0(
     consumer = await _start_consumer(consumer_env)
     try:
         await _slow_index_writes(db, 1.5)
-        await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+        await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
         await eventually(lambda: _in_progress(db), within=10)
     finally:
         consumer.send_signal(signal.SIGTERM)
@@ -373,7 +353,7 @@ async def test_the_consumer_survives_losing_the_broker_and_consumes_again_when_i
             await eventually(lambda: _is(consumer.ready), within=15)
             broker.cut()
             await eventually(lambda: _is(lambda: not consumer.ready()), within=10)
-            await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+            await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
             await asyncio.sleep(0.5)
             assert await _indexed(db, article["id"]) is None
 
@@ -402,7 +382,7 @@ async def test_an_unreachable_store_puts_messages_back_without_spending_attempts
         try:
             await eventually(lambda: _is(consumer.ready), within=15)
             database.cut()
-            await _send(SEARCH.queue(consumer_settings), (await _events(db, article["id"]))[-1])
+            await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
             await asyncio.sleep(2.0)  # longer than max_attempts x the retry delays
             database.restore()
             await eventually(lambda: _has_version(db, article["id"], 3), within=30)

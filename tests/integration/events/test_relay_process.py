@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,16 +19,10 @@ from cms.articles.model import ArticleCreate
 from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
+from tests.helpers import free_port
 from tests.integration.events.conftest import AMQP_URL, EventTap
 
 BACKLOG = 3000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def relay_env(event_settings: Settings) -> dict[str, str]:
         "CMS_DATABASE_URL": event_settings.database_url,
         "CMS_AMQP_URL": AMQP_URL,
         "CMS_AMQP_PREFIX": event_settings.amqp_prefix,
-        "CMS_RELAY_PORT": str(_free_port()),
+        "CMS_RELAY_PORT": str(free_port()),
         "CMS_RELAY_BATCH_SIZE": "100",
         "CMS_LOG_FORMAT": "json",
         "CMS_LOG_LEVEL": "warning",

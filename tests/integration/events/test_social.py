@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx2
 import pytest
@@ -17,7 +16,13 @@ from cms.settings import Settings
 from consumers import process
 from consumers.social import build
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.conftest import AMQP_URL, RelayStarter, delete_consumer_queues, eventually
+from tests.integration.events.conftest import (
+    RelayStarter,
+    delete_consumer_queues,
+    eventually,
+    outbox_events,
+    send_to_queue,
+)
 from tests.integration.events.social_fakes import BLUESKY_DID, Networks, networks
 
 PUBLIC_URL = "https://zeitung.example"
@@ -78,25 +83,6 @@ async def _has(db: asyncpg.Connection[asyncpg.Record], article_id: str, expected
         return await statuses(db, article_id) == expected
     except asyncpg.UndefinedTableError:
         return False
-
-
-async def outbox_events(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> list[bytes]:
-    rows = await db.fetch(
-        "SELECT (payload || jsonb_build_object('sequence', sequence::text))::text AS body "
-        "FROM outbox WHERE article_id = $1 ORDER BY sequence",
-        article_id,
-    )
-    return [row["body"].encode() for row in rows]
-
-
-async def send_to_queue(queue: str, *bodies: bytes) -> None:
-    connection = await aio_pika.connect(AMQP_URL)
-    channel = await connection.channel(publisher_confirms=True)
-    for payload in bodies:
-        await channel.default_exchange.publish(
-            aio_pika.Message(payload, content_type="application/cloudevents+json"), queue, mandatory=True
-        )
-    await connection.close()
 
 
 async def published_fixture(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, Any]:

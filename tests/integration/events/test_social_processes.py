@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,25 +17,16 @@ import pytest
 
 from cms.settings import Settings
 from consumers.social import SPEC
-from tests.helpers import create_draft, publish
-from tests.integration.events.conftest import AMQP_URL, delete_consumer_queues, eventually
-from tests.integration.events.social_fakes import Networks, networks
-from tests.integration.events.test_social import (
-    PUBLIC_URL,
-    all_in,
+from tests.helpers import create_draft, free_port, publish
+from tests.integration.events.conftest import (
+    AMQP_URL,
+    delete_consumer_queues,
+    eventually,
     outbox_events,
-    posts,
-    published_fixture,
     send_to_queue,
-    statuses,
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.integration.events.social_fakes import Networks, networks
+from tests.integration.events.test_social import PUBLIC_URL, all_in, posts, published_fixture, statuses
 
 
 @pytest.fixture
@@ -63,7 +53,7 @@ async def env(consumer_settings: Settings, fakes: Networks) -> AsyncIterator[dic
 
 
 async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
-    port = str(_free_port())
+    port = str(free_port())
     command = str(Path(sys.executable).parent / "cms-consumer")
     process = await asyncio.create_subprocess_exec(
         command,
