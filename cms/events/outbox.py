@@ -34,7 +34,6 @@ SELECT sequence, event_id, event_type, correlation_id, created_at,
 FROM outbox
 WHERE sequence > $1 AND ($2::timestamptz IS NULL OR created_at >= $2)
   AND ($3::uuid IS NULL OR article_id = $3)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY sequence LIMIT $4"""
 _COUNT_STORED = """
 SELECT count(*) FROM outbox
