@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 import aio_pika
 import aiormq
@@ -84,30 +85,82 @@ class Broker:
     def connected(self) -> bool:
         return self._connection is not None and not self._connection.is_closed
 
-    async def publish(self, rows: Sequence[Pending]) -> tuple[list[int], BaseException | None]:
-        """Publish all rows pipelined, then wait for the confirms.
-
-        Returns the sequences confirmed before the first failure (in order), and that failure.
-        Rows after a failure are not reported even if confirmed: they are published again
-        later, which delivery at-least-once allows, instead of letting a gap open.
-        """
+    def publish(self, rows: Sequence[Pending]) -> Publishing:
+        """Publish all rows pipelined (each its own publish, all in flight at once, in order on
+        the one channel); await their confirms through the returned `Publishing`."""
         assert self._exchange is not None, "use `async with Broker(...)`"
         exchange = self._exchange
-        pending = [
-            exchange.publish(message_of(row), routing_key(row.event_type), mandatory=True) for row in rows
-        ]
-        try:
-            results = await asyncio.wait_for(
-                asyncio.gather(*pending, return_exceptions=True), timeout=self.confirm_timeout
-            )
-        except TimeoutError as exc:
-            return [], exc
+        return Publishing(
+            rows,
+            [
+                asyncio.ensure_future(
+                    exchange.publish(message_of(row), routing_key(row.event_type), mandatory=True)
+                )
+                for row in rows
+            ],
+            timeout=self.confirm_timeout,
+        )
+
+
+class Publishing:
+    """Rows on their way to the broker; their confirms are taken in order, a prefix at a time,
+    so the caller can mark the first rows sent while the broker still confirms the rest."""
+
+    def __init__(
+        self, rows: Sequence[Pending], confirms: list[asyncio.Future[Any]], *, timeout: float
+    ) -> None:
+        self._rows = rows
+        self._confirms = confirms
+        self._taken = 0
+        self._timeout = timeout
+        self._deadline = asyncio.get_running_loop().time() + timeout
+        for confirm in confirms:
+            confirm.add_done_callback(_retrieve)
+
+    @property
+    def all_taken(self) -> bool:
+        return self._taken == len(self._rows)
+
+    async def confirmed(self, at_least: int = 1) -> tuple[list[int], BaseException | None]:
+        """Wait until `at_least` more rows (or all that are left) are confirmed; returns the
+        sequences confirmed since the last call, in order and stopping before the first
+        failure, and that failure (nacked, returned as unroutable, lost connection, or no
+        confirm within the timeout).
+
+        Rows after a failure are never reported even if confirmed: they are published again
+        later, which delivery at-least-once allows, instead of letting a gap open.
+        """
+        if self.all_taken:
+            return [], None
+        # The broker confirms a channel's publishes in order, so waiting for the last of them
+        # covers those before it (a failure among them ends early; it is found below).
+        last = self._confirms[min(self._taken + at_least, len(self._rows)) - 1]
+        if not last.done():
+            remaining = self._deadline - asyncio.get_running_loop().time()
+            await asyncio.wait([last], timeout=max(remaining, 0))
         confirmed: list[int] = []
-        for row, result in zip(rows, results, strict=True):
-            if isinstance(result, BaseException):
-                return confirmed, result
-            confirmed.append(row.sequence)
+        while self._taken < len(self._rows) and self._confirms[self._taken].done():
+            confirm = self._confirms[self._taken]
+            failure = asyncio.CancelledError() if confirm.cancelled() else confirm.exception()
+            if failure is not None:
+                return confirmed, failure
+            confirmed.append(self._rows[self._taken].sequence)
+            self._taken += 1
+        if not last.done():
+            return confirmed, TimeoutError(f"no confirm within {self._timeout:g} s")
         return confirmed, None
+
+    def cancel(self) -> None:
+        """Stop waiting for whatever is still in flight (its rows stay unsent and go again)."""
+        for confirm in self._confirms:
+            confirm.cancel()
+
+
+def _retrieve(confirm: asyncio.Future[Any]) -> None:
+    """Failures are read in order by `Publishing.confirmed`; those after the first never are,
+    and asyncio would log each of them as never retrieved."""
+    if not confirm.cancelled():
+        confirm.exception()
 
 
 async def publish_to_queue(channel: AbstractChannel, queue: str, rows: Sequence[Pending]) -> None:

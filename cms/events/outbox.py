@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,10 +25,11 @@ ORDER BY sequence LIMIT $2"""
 
 
 # The body is built by PostgreSQL: the stored envelope plus its sequence, as JSON text.
+# `$2`: rows published already and awaiting their confirms (the relay reads ahead meanwhile).
 _UNSENT = """
 SELECT sequence, event_id, event_type, correlation_id, created_at,
        (payload || jsonb_build_object('sequence', sequence::text))::text AS body
-FROM outbox WHERE sent_at IS NULL ORDER BY sequence LIMIT $1"""
+FROM outbox WHERE sent_at IS NULL AND sequence <> ALL($2::bigint[]) ORDER BY sequence LIMIT $1"""
 _STORED = """
 SELECT sequence, event_id, event_type, correlation_id, created_at,
        (payload || jsonb_build_object('sequence', sequence::text))::text AS body
@@ -92,15 +94,17 @@ def _pending(row: asyncpg.Record) -> Pending:
     )
 
 
-async def unsent(conn: Connection, limit: int) -> list[Pending]:
-    """The oldest rows not yet confirmed by the broker, whatever order they committed in."""
-    return [_pending(row) for row in await conn.fetch(_UNSENT, limit)]
+async def unsent(conn: Connection, limit: int, *, excluding: Sequence[int] = ()) -> list[Pending]:
+    """The oldest rows not yet confirmed by the broker, whatever order they committed in,
+    leaving out the sequences in `excluding`."""
+    return [_pending(row) for row in await conn.fetch(_UNSENT, limit, excluding)]
 
 
 async def stored(
     conn: Connection, *, after: int, since: datetime | None, article_id: uuid.UUID | None, limit: int
 ) -> list[Pending]:
-    """Stored events in sequence order, for replay (only those whose transaction has ended)."""
+    """Stored events in sequence order, for a one-off replay. Unlike the pull API it does not
+    wait for older transactions: what commits during a replay reaches the queue via the relay."""
     return [_pending(row) for row in await conn.fetch(_STORED, after, since, article_id, limit)]
 
 

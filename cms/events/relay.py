@@ -111,6 +111,10 @@ class Relay:
         """A connection holding the leader lock, or None if stopped while standing by."""
         conn = await db.connect(self.settings, application_name="cms-relay")
         try:
+            # This session only marks rows sent. Not waiting for each mark to be flushed to disk
+            # keeps the marks off the relay's critical path; a database crash can lose the last
+            # few marks, which means only that those events are published again (at least once).
+            await conn.execute("SET synchronous_commit = off")
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
                 if await _sleep_or_stop(stop, self.settings.relay_poll_interval):
                     yield None
@@ -126,35 +130,60 @@ class Relay:
     async def _pump(
         self, conn: asyncpg.Connection[asyncpg.Record], broker: Broker, stop: asyncio.Event
     ) -> None:
+        rows = await self._unsent(conn)
         while not stop.is_set():
-            self._wake.clear()
-            rows = await outbox.unsent(conn, self.settings.relay_batch_size)
             if rows:
-                await self._send(conn, broker, rows)
+                rows = await self._send(conn, broker, rows)
                 continue
             self.metrics.backlog.set(0)
             await _wait_any(self._wake, stop, seconds=self.settings.relay_poll_interval)
             if conn.is_closed() or not broker.connected:
                 raise ConnectionError("lost a connection while idle")
+            rows = await self._unsent(conn)
+
+    async def _unsent(
+        self, conn: asyncpg.Connection[asyncpg.Record], in_flight: list[int] | None = None
+    ) -> list[outbox.Pending]:
+        self._wake.clear()  # a NOTIFY from now on may be a row this read does not see: look again
+        return await outbox.unsent(conn, self.settings.relay_batch_size, excluding=in_flight or ())
 
     async def _send(
         self, conn: asyncpg.Connection[asyncpg.Record], broker: Broker, rows: list[outbox.Pending]
-    ) -> None:
-        confirmed, failure = await broker.publish(rows)
-        if confirmed:
-            await outbox.mark_sent(conn, confirmed)
-            self._observe(rows[: len(confirmed)])
-        if failure is not None:
-            failed = rows[len(confirmed)]
-            log.warning(
-                "relay.publish_failed",
-                sequence=failed.sequence,
-                event_id=str(failed.event_id),
-                event_type=failed.event_type,
-                error=repr(failure),
-            )
-            # Unroutable, nacked or timed out: keep the row, reconnect, try again later.
-            raise ConnectionError(f"publish of sequence {failed.sequence} failed: {failure!r}")
+    ) -> list[outbox.Pending]:
+        """Publish `rows` and mark them sent as their confirms come in; returns the rows to
+        publish next.
+
+        The database works while the broker does: the next rows are read, and the first rows
+        marked sent, while the broker still confirms the rest. The next rows are published only
+        once all of these are confirmed and marked, as before: one batch in flight, order kept,
+        a failure stops everything behind it, and a crash repeats at most this batch. The next
+        read leaves out only the rows in flight, so a row that committed late is still found.
+        """
+        publishing = broker.publish(rows)
+        try:
+            following = await self._unsent(conn, [row.sequence for row in rows])
+            done = 0
+            step = _mark_step(len(rows))
+            while not publishing.all_taken:
+                confirmed, failure = await publishing.confirmed(at_least=step)
+                if confirmed:
+                    await outbox.mark_sent(conn, confirmed)
+                    self._observe(rows[done : done + len(confirmed)])
+                    done += len(confirmed)
+                if failure is not None:
+                    failed = rows[done]
+                    log.warning(
+                        "relay.publish_failed",
+                        sequence=failed.sequence,
+                        event_id=str(failed.event_id),
+                        event_type=failed.event_type,
+                        error=repr(failure),
+                    )
+                    # Unroutable, nacked or timed out: keep the row, reconnect, try again later.
+                    raise ConnectionError(f"publish of sequence {failed.sequence} failed: {failure!r}")
+        finally:
+            publishing.cancel()  # after a failure: stop waiting for the rest, which stays unsent
+        return following
 
     def _observe(self, sent: list[outbox.Pending]) -> None:
         now = datetime.now(UTC)
@@ -172,6 +201,12 @@ class Relay:
         self.is_leader = False
         self.broker_connected = False
         self.metrics.leader.set(0)
+
+
+def _mark_step(batch: int) -> int:
+    """How many confirmed rows to mark sent at a time: a batch in about four steps, so that
+    only the last step waits for the broker's final confirm; small batches in one step."""
+    return max(batch // 4, min(batch, 100))
 
 
 def _backoff(attempt: int) -> float:
