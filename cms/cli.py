@@ -93,7 +93,7 @@ def everything(settings: Settings) -> Starlette:
     from consumers import process  # the composition root is the one place cms meets consumers
     from consumers.registry import CONSUMERS
 
-    consumer_parts = [process.parts(spec) for spec in CONSUMERS.values()]
+    consumer_parts = [process.parts(spec, settings) for spec in CONSUMERS.values()]
     return create_app(
         settings,
         [*processes.RELAY, *(factory for factory, _ in consumer_parts)],

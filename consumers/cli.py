@@ -36,7 +36,7 @@ def main_command(
     log.configure(settings)
     match command or []:
         case []:
-            factory, operations = process.parts(spec)
+            factory, operations = process.parts(spec, settings)
             application = create_ops_app(settings, [factory], name=f"cms-{name}", extra_operations=operations)
             asyncio.run(run_server(application, settings.host, port or spec.port(settings)))
         case ["dlq", "list"]:

@@ -6,13 +6,16 @@ from prometheus_client import CollectorRegistry
 
 from cms.deps import Services
 from cms.openapi import Operation
+from cms.settings import Settings
 from cms.workers import Worker, WorkerFactory
 from consumers.runtime.runner import Consumer
 from consumers.runtime.spec import ConsumerSpec, Store
 
 
-def parts(spec: ConsumerSpec) -> tuple[WorkerFactory, list[Operation]]:
+def parts(spec: ConsumerSpec, settings: Settings | None = None) -> tuple[WorkerFactory, list[Operation]]:
     """The endpoints read the store the worker opens, so both share one holder."""
+    if settings is not None:
+        spec = spec.for_settings(settings)
     holder = Store()
 
     def factory(services: Services, registry: CollectorRegistry) -> Worker:

@@ -53,7 +53,7 @@ class Consumer:
         self.name = spec.name
         self.settings = settings
         self.queue = spec.queue(settings)
-        self.metrics = ConsumerMetrics(registry, spec.name)
+        self.metrics = ConsumerMetrics.of(registry)
         self.store = store_holder or Store()
         self.consuming = False
         self._locks = KeyedLocks()

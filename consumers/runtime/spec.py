@@ -33,6 +33,12 @@ class ConsumerSpec:
     port: Callable[[Settings], int]
     routing_keys: tuple[str, ...] = ("article.#",)
     operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
+    # For a consumer whose behaviour depends on settings (its channels, say): the spec again,
+    # built with the process's settings rather than whatever the environment says.
+    bind: Callable[[Settings], ConsumerSpec] | None = None
+
+    def for_settings(self, settings: Settings) -> ConsumerSpec:
+        return self.bind(settings) if self.bind is not None else self
 
     def queue(self, settings: Settings) -> str:
         return f"{settings.amqp_prefix}.{self.name}"

@@ -12,7 +12,8 @@ from consumers.social.handler import Social
 
 
 def build(settings: Settings | None = None) -> ConsumerSpec:
-    """The consumer; without `settings` it reads `CMS_*` from the environment on first use."""
+    """The consumer; without `settings` it reads `CMS_*` from the environment on first use,
+    unless a process binds it to its own settings first (`ConsumerSpec.for_settings`)."""
     social = Social(settings)
     return ConsumerSpec(
         name="social",
@@ -22,6 +23,7 @@ def build(settings: Settings | None = None) -> ConsumerSpec:
         store_url=lambda settings: settings.social_database_url,
         port=lambda settings: settings.social_port,
         operations=lambda holder: api.operations(social, holder),
+        bind=build if settings is None else None,
     )
 
 

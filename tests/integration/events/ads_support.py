@@ -21,7 +21,7 @@ from tests.integration.events.conftest import AMQP_URL, delete_consumer_queues, 
 @contextlib.asynccontextmanager
 async def running_ads(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
     """The ads consumer as `cms-consumer ads` runs it: worker plus its HTTP face."""
-    factory, operations = process.parts(ADS)
+    factory, operations = process.parts(ADS, settings)
     application = create_ops_app(settings, [factory], name="cms-ads", extra_operations=operations)
     try:
         async with application.router.lifespan_context(application):

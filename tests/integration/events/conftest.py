@@ -113,7 +113,7 @@ def consumer_settings(event_settings: Settings) -> Settings:
 @pytest.fixture
 async def search_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
     """The search consumer as `cms-consumer search` runs it: worker plus its HTTP face."""
-    factory, operations = process.parts(SEARCH)
+    factory, operations = process.parts(SEARCH, consumer_settings)
     application = create_ops_app(consumer_settings, [factory], name="cms-search", extra_operations=operations)
     async with application.router.lifespan_context(application):
         transport = httpx2.ASGITransport(app=application)
