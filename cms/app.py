@@ -26,11 +26,12 @@ VERSION = "0.1.0"
 
 
 def operations() -> list[Operation]:
+    # Delivery first: the router tries routes in order, and sites' reads are the hot path.
     return [
+        *content_api.OPERATIONS,
         *admin_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
-        *content_api.OPERATIONS,
     ]
 
 
