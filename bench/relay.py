@@ -271,6 +271,10 @@ async def throughput(args: argparse.Namespace, dsn: str, broker: Broker) -> None
             f"\nThroughput: a backlog of {args.backlog} events, batch {args.batch}, "
             f"{broker.queue_type} queue bound '#'"
         )
+        # Untimed: the first publishes of a process and of a fresh queue run slower for either side.
+        await fill_backlog(conn, args.warmup_backlog)
+        await baseline_publish(broker, await outbox.unsent(conn, args.warmup_backlog), args.batch)
+        await relay_drain(settings, conn, args.warmup_backlog)
         print(f"{'round':>5}  {'first':>8}  {'baseline msg/s':>14}  {'relay msg/s':>11}  {'ratio':>5}")
         for number in range(1, args.rounds + 1):
             await fill_backlog(conn, args.backlog)
@@ -519,6 +523,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="relay batch = baseline in flight")
     parser.add_argument("--templates", type=int, default=100, help="real events the backlog is copied from")
+    parser.add_argument("--warmup-backlog", type=int, default=5000, help="untimed run of each side first")
     parser.add_argument("--rate", type=float, default=200.0, help="writes per second for the latency run")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measured writes")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of writes before measuring")
