@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -33,7 +34,10 @@ SELECT version, action, actor, created_at, snapshot FROM article_revisions
 WHERE article_id = $1 AND version = $2"""
 
 
-async def add(conn: Connection, article: Article, *, action: str, actor: str) -> None:
+async def add(
+    conn: Connection, article: Article, *, action: str, actor: str, snapshot: dict[str, Any] | None = None
+) -> None:
+    """`snapshot`: the article already dumped as JSON, when the caller has it."""
     await conn.execute(
         _INSERT,
         article.id,
@@ -41,7 +45,7 @@ async def add(conn: Connection, article: Article, *, action: str, actor: str) ->
         action,
         actor,
         article.updated_at,
-        article.model_dump(mode="json"),
+        snapshot if snapshot is not None else article.model_dump(mode="json"),
     )
 
 

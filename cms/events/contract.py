@@ -126,8 +126,16 @@ def routing_key(event_type: str) -> str:
     return event_type.removeprefix("cms.")
 
 
-def envelope(kind: EventKind, article: Article, *, event_id: uuid.UUID, time: datetime) -> dict[str, Any]:
-    """The event as stored in the outbox: everything but `sequence`, known only at insert."""
+def envelope(
+    kind: EventKind,
+    article: Article,
+    *,
+    event_id: uuid.UUID,
+    time: datetime,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The event as stored in the outbox: everything but `sequence`, known only at insert.
+    `data`: the article already dumped as JSON, when the caller has it."""
     return {
         "specversion": "1.0",
         "id": str(event_id),
@@ -138,5 +146,5 @@ def envelope(kind: EventKind, article: Article, *, event_id: uuid.UUID, time: da
         "datacontenttype": "application/json",
         "dataschema": DATA_SCHEMA,
         "articleversion": article.version,
-        "data": article.model_dump(mode="json"),
+        "data": data if data is not None else article.model_dump(mode="json"),
     }

@@ -62,10 +62,16 @@ class Pending:
 
 
 async def add(
-    conn: Connection, kind: EventKind, article: Article, *, now: datetime, correlation_id: str | None
+    conn: Connection,
+    kind: EventKind,
+    article: Article,
+    *,
+    now: datetime,
+    correlation_id: str | None,
+    data: dict[str, Any] | None = None,
 ) -> uuid.UUID:
     event_id = uuid.uuid4()
-    payload = envelope(kind, article, event_id=event_id, time=now)
+    payload = envelope(kind, article, event_id=event_id, time=now, data=data)
     await conn.execute(
         _INSERT, event_id, payload["type"], article.id, article.version, correlation_id, payload
     )
