@@ -565,4 +565,8 @@ def load() -> str:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse()))
+    try:
+        asyncio.run(main(parse()))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("interrupted (what the run created has been removed)", file=sys.stderr)
+        sys.exit(130)
