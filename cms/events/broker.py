@@ -12,26 +12,17 @@ from types import TracebackType
 from typing import Any
 
 import aio_pika
-import aiormq
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange
 
+from cms import amqp
+from cms.amqp import BROKER_ERRORS
 from cms.events.contract import routing_key
 from cms.events.outbox import Pending
 
 log = structlog.get_logger(__name__)
 
 CONTENT_TYPE = "application/cloudevents+json"
-
-# What a lost or refusing broker looks like from aio-pika; all mean "reconnect and retry".
-BROKER_ERRORS: tuple[type[BaseException], ...] = (
-    aio_pika.exceptions.AMQPError,
-    aiormq.exceptions.AMQPError,
-    ConnectionError,
-    OSError,
-    asyncio.TimeoutError,
-    RuntimeError,  # aiormq raises it for writes on a closed connection
-)
 
 
 def message_of(row: Pending) -> aio_pika.Message:
@@ -61,7 +52,7 @@ class Broker:
     async def __aenter__(self) -> Broker:
         # A plain connection, not a robust one: the relay owns reconnecting, so that a lost
         # connection surfaces as an error here instead of a publish silently waiting.
-        self._connection = await aio_pika.connect(self.url, timeout=10)
+        self._connection = await amqp.connect(self.url)
         try:
             # Without on_return_raises an unroutable mandatory publish looks like a success.
             self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)

@@ -20,8 +20,9 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from cms import db
+from cms.amqp import BROKER_ERRORS
 from cms.events import outbox
-from cms.events.broker import BROKER_ERRORS, Broker
+from cms.events.broker import Broker
 from cms.settings import Settings
 
 log = structlog.get_logger(__name__)
