@@ -65,6 +65,7 @@ from cms.db import Connection
 from cms.settings import Settings
 from cms.tokens import Role
 from consumers import process
+from consumers.registry import CONSUMERS
 from consumers.runtime import store as runtime_store
 from consumers.runtime import topology
 from consumers.search import SPEC
@@ -112,11 +113,13 @@ async def scratch(server_dsn: str, amqp_url: str) -> AsyncIterator[Setup]:
 
 
 async def _delete_broker_objects(setup: Setup) -> None:
+    """The queues of every consumer (`cms up` runs them all) and the exchange."""
     settings = setup.settings()
     connection = await aio_pika.connect(setup.amqp_url)
     try:
         channel = await connection.channel()
-        await topology.delete(channel, SPEC.queue(settings), len(settings.consumer_retry_delays))
+        for spec in CONSUMERS.values():
+            await topology.delete(channel, spec.queue(settings), len(settings.consumer_retry_delays))
         await channel.exchange_delete(settings.exchange)
     finally:
         await connection.close()
