@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,12 +86,24 @@ class Cluster:
                 [str(BIN / "rabbitmq-server"), "-detached"], env=self._env(node), check=True, timeout=60
             )
         for node in self.nodes:
-            self.ctl(node, "await_startup")
+            self._await_startup(node)
         first = self.nodes[0]
         for node in self.nodes[1:]:
             self.ctl(node, "stop_app")
             self.ctl(node, "join_cluster", first.name)
             self.ctl(node, "start_app")
+
+    def _await_startup(self, node: Node, within: float = 120.0) -> None:
+        """`await_startup` fails at once (69) until the node has registered: ask again."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                self.ctl(node, "await_startup", timeout=within)
+                return
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     def stop_node(self, node: Node) -> None:
         self.ctl(node, "stop")
