@@ -20,6 +20,7 @@ from cms.events.relay import Relay
 from cms.settings import Settings
 from consumers import process
 from consumers.runtime import topology
+from consumers.runtime.spec import ConsumerSpec
 from consumers.search import SPEC as SEARCH
 
 AMQP_URL = os.environ.get("CMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -110,17 +111,26 @@ def consumer_settings(event_settings: Settings) -> Settings:
     )
 
 
+@contextlib.asynccontextmanager
+async def running_consumer(spec: ConsumerSpec, settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+    """A consumer as `cms-consumer NAME` runs it: the worker plus its HTTP face, ready; its
+    queues are removed afterwards."""
+    factory, operations = process.parts(spec, settings)
+    application = create_ops_app(settings, [factory], name=f"cms-{spec.name}", extra_operations=operations)
+    try:
+        async with application.router.lifespan_context(application):
+            transport = httpx2.ASGITransport(app=application)
+            async with httpx2.AsyncClient(transport=transport, base_url=f"http://{spec.name}.test") as client:
+                await eventually(lambda: _ready(client), within=15)
+                yield client
+    finally:
+        await delete_consumer_queues(settings, spec.queue(settings))
+
+
 @pytest.fixture
 async def search_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
-    """The search consumer as `cms-consumer search` runs it: worker plus its HTTP face."""
-    factory, operations = process.parts(SEARCH, consumer_settings)
-    application = create_ops_app(consumer_settings, [factory], name="cms-search", extra_operations=operations)
-    async with application.router.lifespan_context(application):
-        transport = httpx2.ASGITransport(app=application)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://search.test") as client:
-            await eventually(lambda: _ready(client), within=15)
-            yield client
-    await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
+    async with running_consumer(SEARCH, consumer_settings) as client:
+        yield client
 
 
 async def _ready(client: httpx2.AsyncClient) -> bool:

@@ -11,16 +11,14 @@ import asyncpg
 import httpx2
 import pytest
 
-from cms.app import create_ops_app
 from cms.settings import Settings
-from consumers import process
 from consumers.social import build
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
 from tests.integration.events.conftest import (
     RelayStarter,
-    delete_consumer_queues,
     eventually,
     outbox_events,
+    running_consumer,
     send_to_queue,
 )
 from tests.integration.events.social_fakes import BLUESKY_DID, Networks, networks
@@ -34,24 +32,9 @@ async def fakes() -> AsyncIterator[Networks]:
         yield running
 
 
-@contextlib.asynccontextmanager
-async def running_social(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
-    """The social consumer as `cms-consumer social` runs it: worker plus its HTTP face."""
-    spec = build(settings)
-    factory, operations = process.parts(spec)
-    application = create_ops_app(settings, [factory], name="cms-social", extra_operations=operations)
-    try:
-        async with application.router.lifespan_context(application):
-            transport = httpx2.ASGITransport(app=application)
-            async with httpx2.AsyncClient(transport=transport, base_url="http://social.test") as client:
-                await eventually(lambda: _ready(client), within=15)
-                yield client
-    finally:
-        await delete_consumer_queues(settings, spec.queue(settings))
-
-
-async def _ready(client: httpx2.AsyncClient) -> bool:
-    return (await client.get("/readyz")).status_code == 200
+def running_social(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
+    """The social consumer as `cms-consumer social` runs it, with these settings' channels."""
+    return running_consumer(build(settings), settings)
 
 
 def social_settings(settings: Settings, fakes: Networks | None, mode: str = "auto", **extra: Any) -> Settings:
