@@ -95,6 +95,7 @@ async def test_unpublish_and_delete_remove_from_the_index(
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
+    db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     one = await publish(api, token["editor"], await create_draft(api, token["editor"], title="Eins Walross"))
     two = await publish(api, token["editor"], await create_draft(api, token["editor"], title="Zwei Walross"))
@@ -107,6 +108,11 @@ async def test_unpublish_and_delete_remove_from_the_index(
             headers={**bearer(token["editor"]), "If-Match": f'"{two["version"]}"'},
         )
         await eventually(lambda: _count(search_app, "Walross", 0))
+
+    assert await _titles(search_app, "Walross") == []
+    assert await db.fetchval("SELECT count(*) FROM search.documents") == 0
+    # Still recorded as applied: a late redelivery of the published version cannot bring it back.
+    assert await db.fetchval("SELECT count(*) FROM search.applied_versions") == 2
 
 
 async def _count(search: httpx2.AsyncClient, q: str, expected: int) -> bool:
