@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
+import aio_pika
 import asyncpg
 import httpx2
 import pytest
@@ -16,8 +17,10 @@ from starlette.applications import Starlette
 from cms import migrate, tokens
 from cms.app import create_app
 from cms.settings import Settings
+from consumers.registry import CONSUMERS
 
 # Where the test databases live; each run creates its own and drops them afterwards.
+AMQP_URL = os.environ.get("CMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 SERVER_DSN = os.environ.get("CMS_TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/postgres")
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _counter = itertools.count()
@@ -61,15 +64,36 @@ async def database_url(template_database: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(
+async def settings(database_url: str) -> AsyncIterator[Settings]:
+    """Settings for one test: its own database and its own exchange and queue names, which
+    are removed from the broker afterwards (whatever the test declared under them)."""
+    prefix = f"test_{RUN_ID}_{next(_counter)}"
+    yield Settings(
         database_url=database_url,
-        amqp_prefix=f"test_{RUN_ID}_{next(_counter)}",
+        amqp_url=AMQP_URL,
+        amqp_prefix=prefix,
         log_format="json",
         log_level="warning",
         pool_min_size=1,
         pool_max_size=8,
     )
+    await _remove_broker_names(prefix)
+
+
+async def _remove_broker_names(prefix: str) -> None:
+    queues = [f"{prefix}.tap", f"{prefix}.rebuild"] + [
+        f"{prefix}.{name}{suffix}"
+        for name in CONSUMERS
+        for suffix in ["", ".dlq", *(f".retry.{n}" for n in range(1, 9))]
+    ]
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        for queue in queues:
+            await channel.queue_delete(queue, if_unused=False, if_empty=False)
+        await channel.exchange_delete(f"{prefix}.events")
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -22,8 +21,7 @@ from consumers import process
 from consumers.runtime import topology
 from consumers.runtime.spec import ConsumerSpec
 from consumers.search import SPEC as SEARCH
-
-AMQP_URL = os.environ.get("CMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+from tests.conftest import AMQP_URL as AMQP_URL  # re-exported for the event tests
 
 
 class EventTap:
