@@ -141,11 +141,8 @@ def token_create(
 
 
 async def _create_token(settings: Settings, role: str, name: str) -> tokens.CreatedToken:
-    conn = await db.connect(settings)
-    try:
+    async with db.connection(settings) as conn:
         return await tokens.create(conn, name=name, role=role)  # type: ignore[arg-type]
-    finally:
-        await conn.close()
 
 
 @events_app.command("schemas")

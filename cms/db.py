@@ -75,6 +75,18 @@ async def create_pool(
         await pool.close()
 
 
+@asynccontextmanager
+async def connection(
+    settings: Settings, dsn: str | None = None, application_name: str = "cms"
+) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
+    """One connection for a one-off job (a command, a post), closed when the block ends."""
+    conn = await connect(settings, dsn, application_name)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
 async def connect(
     settings: Settings, dsn: str | None = None, application_name: str = "cms"
 ) -> asyncpg.Connection[asyncpg.Record]:

@@ -27,11 +27,8 @@ RESYNC_SEQUENCE = "0"  # resync events are not in the log, so they have no place
 
 
 async def count_replay(settings: Settings, since: datetime | None, article_id: uuid.UUID | None) -> int:
-    conn = await db.connect(settings, application_name="cms-replay")
-    try:
+    async with db.connection(settings, application_name="cms-replay") as conn:
         return await outbox.count_stored(conn, since=since, article_id=article_id)
-    finally:
-        await conn.close()
 
 
 async def replay(
@@ -43,44 +40,37 @@ async def replay(
     progress: Progress,
 ) -> int:
     sent = 0
-    conn = await db.connect(settings, application_name="cms-replay")
-    try:
-        async with amqp.confirming_channel(settings.amqp_url) as channel:
-            after = 0
-            while rows := await outbox.stored(
-                conn, after=after, since=since, article_id=article_id, limit=BATCH
-            ):
-                await publish_to_queue(channel, queue, rows)
-                after = rows[-1].sequence
-                sent += len(rows)
-                progress(len(rows))
-    finally:
-        await conn.close()
+    async with (
+        db.connection(settings, application_name="cms-replay") as conn,
+        amqp.confirming_channel(settings.amqp_url) as channel,
+    ):
+        after = 0
+        while rows := await outbox.stored(conn, after=after, since=since, article_id=article_id, limit=BATCH):
+            await publish_to_queue(channel, queue, rows)
+            after = rows[-1].sequence
+            sent += len(rows)
+            progress(len(rows))
     return sent
 
 
 async def count_resync(settings: Settings) -> int:
-    conn = await db.connect(settings, application_name="cms-resync")
-    try:
+    async with db.connection(settings, application_name="cms-resync") as conn:
         return await store.count_every(conn)
-    finally:
-        await conn.close()
 
 
 async def resync(settings: Settings, queue: str, *, progress: Progress) -> int:
     sent = 0
-    conn = await db.connect(settings, application_name="cms-resync")
-    try:
-        async with amqp.confirming_channel(settings.amqp_url) as channel:
-            after = uuid.UUID(int=0)
-            while articles := await store.every_after(conn, after, BATCH):
-                now = datetime.now(UTC)
-                await publish_to_queue(channel, queue, [_current_state(article, now) for article in articles])
-                after = articles[-1].id
-                sent += len(articles)
-                progress(len(articles))
-    finally:
-        await conn.close()
+    async with (
+        db.connection(settings, application_name="cms-resync") as conn,
+        amqp.confirming_channel(settings.amqp_url) as channel,
+    ):
+        after = uuid.UUID(int=0)
+        while articles := await store.every_after(conn, after, BATCH):
+            now = datetime.now(UTC)
+            await publish_to_queue(channel, queue, [_current_state(article, now) for article in articles])
+            after = articles[-1].id
+            sent += len(articles)
+            progress(len(articles))
     return sent
 
 

@@ -93,11 +93,8 @@ class Social:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         dsn = self.settings.social_database_url or self.settings.database_url
-        conn = await db.connect(self.settings, dsn, application_name="cms-social-post")
-        try:
+        async with db.connection(self.settings, dsn, application_name="cms-social-post") as conn:
             yield conn
-        finally:
-            await conn.close()
 
     async def apply(self, conn: Connection, event: ArticleEvent) -> None:
         article = event.data
