@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import aio_pika
-
 from cms import amqp
 from cms.settings import Settings
 from consumers.runtime.runner import ATTEMPT_HEADER, ERROR_HEADER, REASON_HEADER
 from consumers.runtime.spec import ConsumerSpec
-from consumers.runtime.topology import QUORUM, dlq_name
+from consumers.runtime.topology import QUORUM, copy_of, dlq_name
 
 
 async def list_messages(settings: Settings, spec: ConsumerSpec, limit: int) -> list[str]:
@@ -45,17 +43,7 @@ async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
                 for k, v in (message.headers or {}).items()
                 if k not in (ATTEMPT_HEADER, REASON_HEADER, ERROR_HEADER)
             }
-            copy = aio_pika.Message(
-                body=message.body,
-                headers=headers,
-                content_type=message.content_type,
-                message_id=message.message_id,
-                correlation_id=message.correlation_id,
-                type=message.type,
-                timestamp=message.timestamp,
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            )
-            await channel.default_exchange.publish(copy, work, mandatory=True)
+            await channel.default_exchange.publish(copy_of(message, headers), work, mandatory=True)
             await message.ack()
             moved += 1
     return moved

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
@@ -219,16 +218,7 @@ class Consumer:
     async def _republish(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> None:
         """Confirmed copy first, ack after: a crash in between gives a duplicate, never a loss."""
         assert self._channel is not None
-        copy = aio_pika.Message(
-            body=message.body,
-            headers={**(message.headers or {}), **headers},
-            content_type=message.content_type,
-            message_id=message.message_id,
-            correlation_id=message.correlation_id,
-            type=message.type,
-            timestamp=message.timestamp,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
+        copy = topology.copy_of(message, {**(message.headers or {}), **headers})
         await self._channel.default_exchange.publish(copy, queue, mandatory=True)
         await message.ack()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractQueue
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pamqp.common import FieldTable
 
 QUORUM: FieldTable = {"x-queue-type": "quorum"}
@@ -69,3 +69,17 @@ async def delete(channel: AbstractChannel, queue: str, attempts: int) -> None:
     """Remove every queue of a consumer (tests and decommissioning)."""
     for name in [queue, dlq_name(queue), *(retry_queue_name(queue, n) for n in range(1, attempts + 1))]:
         await channel.queue_delete(name, if_unused=False, if_empty=False)
+
+
+def copy_of(message: AbstractIncomingMessage, headers: FieldTable) -> aio_pika.Message:
+    """The same message, persistent, with `headers`: for moving it to another of these queues."""
+    return aio_pika.Message(
+        body=message.body,
+        headers=headers,
+        content_type=message.content_type,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        type=message.type,
+        timestamp=message.timestamp,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
