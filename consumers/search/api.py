@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +14,7 @@ from consumers.runtime.http import Limit, Operation, Unavailable, invalid_cursor
 from consumers.runtime.spec import Store
 from consumers.search import store
 from consumers.search.document import config_for
+from consumers.search.store import SearchHit
 
 MAX_OFFSET = 10_000
 
@@ -30,17 +29,6 @@ class SearchQuery(BaseModel):
     tag: Annotated[str | None, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120)] = None
     limit: Limit = 20
     cursor: Annotated[str | None, Field(max_length=40)] = None
-
-
-class SearchHit(BaseModel):
-    id: uuid.UUID
-    slug: str
-    language: str
-    title: str
-    section: str | None
-    published_at: datetime
-    score: float
-    snippet: str = Field(description="escaped text; matches wrapped in <mark>")
 
 
 class SearchPage(BaseModel):
@@ -87,7 +75,7 @@ def operations(index: Store) -> list[Operation]:
         )
         more = len(hits) == query.limit and offset + query.limit <= MAX_OFFSET
         page = SearchPage(
-            items=[SearchHit(**hit.__dict__) for hit in hits],
+            items=hits,
             next_cursor=_cursor(offset + query.limit) if more else None,
         )
         return json_response(page, headers={"Cache-Control": "public, max-age=30"})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
+
+from pydantic import BaseModel, Field
 
 from cms.db import Connection
 from consumers.search.document import CONFIGS, Document
@@ -67,8 +68,9 @@ SELECT article_id, slug, language, title, section, published_at, rank,
 FROM hits ORDER BY rank DESC, article_id"""
 
 
-@dataclass(frozen=True)
-class Hit:
+class SearchHit(BaseModel):
+    """One hit, as the search API answers it."""
+
     id: uuid.UUID
     slug: str
     language: str
@@ -76,7 +78,7 @@ class Hit:
     section: str | None
     published_at: datetime
     score: float
-    snippet: str
+    snippet: str = Field(description="escaped text; matches wrapped in <mark>")
 
 
 async def upsert(conn: Connection, doc: Document) -> None:
@@ -111,10 +113,10 @@ async def search(
     tag: str | None,
     limit: int,
     offset: int,
-) -> list[Hit]:
+) -> list[SearchHit]:
     rows = await conn.fetch(SEARCH, q, language, config, section, tag, limit, offset)
     return [
-        Hit(
+        SearchHit(
             id=r["article_id"],
             slug=r["slug"],
             language=r["language"],
