@@ -7,7 +7,6 @@ status checked again before the transition, so the second one to arrive finds no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ import structlog
 from cms.articles import service, store
 from cms.auth import SYSTEM
 from cms.db import Connection, Pool
+from cms.workers import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 
@@ -64,5 +64,4 @@ class Scheduler:
                 await run_due(self.pool)
             except Exception:
                 log.exception("scheduler.failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+            await sleep_or_stop(stop, self.interval)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
@@ -51,3 +53,28 @@ async def _guarded(worker: Worker, stop: asyncio.Event) -> None:
     except Exception:
         log.exception("worker.crashed", worker=worker.name)
         raise
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep, waking early when `stop` is set; True if stopped."""
+    if seconds > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()
+
+
+async def wait_any(*events: asyncio.Event, seconds: float | None = None) -> None:
+    """Until one of `events` is set, or `seconds` have passed."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+def backoff(attempt: int) -> float:
+    """Before reconnect attempt N: exponential with full jitter, capped at 30 s; 0 for attempt 0."""
+    if attempt == 0:
+        return 0.0
+    return random.uniform(0, min(30.0, 0.2 * 2**attempt))  # noqa: S311 (jitter, not crypto)

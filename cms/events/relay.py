@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -24,6 +23,7 @@ from cms.amqp import BROKER_ERRORS
 from cms.events import outbox
 from cms.events.broker import Broker
 from cms.settings import Settings
+from cms.workers import backoff, sleep_or_stop, wait_any
 
 log = structlog.get_logger(__name__)
 
@@ -90,7 +90,7 @@ class Relay:
                 log.exception("relay.failed", attempt=attempt)
             finally:
                 self._lost()
-            await _sleep_or_stop(stop, _backoff(attempt))
+            await sleep_or_stop(stop, backoff(attempt))
 
     async def _lead(self, stop: asyncio.Event) -> None:
         async with self._leadership(stop) as conn:
@@ -117,7 +117,7 @@ class Relay:
             # few marks, which means only that those events are published again (at least once).
             await conn.execute("SET synchronous_commit = off")
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
-                if await _sleep_or_stop(stop, self.settings.relay_poll_interval):
+                if await sleep_or_stop(stop, self.settings.relay_poll_interval):
                     yield None
                     return
             self.is_leader = True
@@ -137,7 +137,7 @@ class Relay:
                 rows = await self._send(conn, broker, rows)
                 continue
             self.metrics.backlog.set(0)
-            await _wait_any(self._wake, stop, seconds=self.settings.relay_poll_interval)
+            await wait_any(self._wake, stop, seconds=self.settings.relay_poll_interval)
             if conn.is_closed() or not broker.connected:
                 raise ConnectionError("lost a connection while idle")
             rows = await self._unsent(conn)
@@ -208,30 +208,6 @@ def _mark_step(batch: int) -> int:
     """How many confirmed rows to mark sent at a time: a batch in about four steps, so that
     only the last step waits for the broker's final confirm; small batches in one step."""
     return max(batch // 4, min(batch, 100))
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential with full jitter, capped at 30 s; 0 after a clean stand-down."""
-    if attempt == 0:
-        return 0.0
-    return random.uniform(0, min(30.0, 0.2 * 2**attempt))  # noqa: S311 (jitter, not crypto)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep, waking early on stop; True if stopped."""
-    if seconds > 0:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
-    return stop.is_set()
-
-
-async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, *, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 async def _close_quietly(conn: asyncpg.Connection[asyncpg.Record]) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 
 import structlog
 
 from cms.db import Pool
 from cms.events import outbox
+from cms.workers import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 
@@ -44,5 +44,4 @@ class Pruner:
                 await self.prune_once()
             except Exception:
                 log.exception("event_log.prune_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+            await sleep_or_stop(stop, self.interval)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from cms.amqp import BROKER_ERRORS
 from cms.events.contract import ArticleEvent
 from cms.events.relay import DATABASE_ERRORS
 from cms.settings import Settings
+from cms.workers import backoff, sleep_or_stop, wait_any
 from consumers.runtime import claims, store, topology
 from consumers.runtime.decide import DeadLetter, Requeue, Retry, decide
 from consumers.runtime.locks import KeyedLocks
@@ -88,7 +88,7 @@ class Consumer:
                 self.store.pool = self.store.reads = None
                 self._set_consuming(False)
             if not stop.is_set():
-                await _sleep_or_stop(stop, random.uniform(0, min(30.0, 0.2 * 2**attempt)))  # noqa: S311
+                await sleep_or_stop(stop, backoff(attempt))
 
     @contextlib.asynccontextmanager
     async def _replica(self) -> AsyncIterator[db.Pool | None]:
@@ -118,7 +118,7 @@ class Consumer:
             tag = await self._topology.queue.consume(self._on_message)
             self._set_consuming(True)
             log.info("consumer.consuming", consumer=self.name, queue=self.queue)
-            await _wait_any(stop, lost)
+            await wait_any(stop, lost)
             self._set_consuming(False)
             if lost.is_set():
                 raise ConnectionError("the broker connection was lost")
@@ -250,17 +250,3 @@ def _summary(exc: ValidationError) -> str:
 
 def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-async def _wait_any(*events: asyncio.Event) -> None:
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
