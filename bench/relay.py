@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg
@@ -43,7 +43,8 @@ import orjson
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from prometheus_client import CollectorRegistry
 
-from cms import db, migrate
+from bench.common import scratch_database
+from cms import db
 from cms import log as cms_log
 from cms.articles import service
 from cms.articles.model import ArticleCreate, ArticleUpdate
@@ -66,26 +67,6 @@ QueueType = Literal["classic", "quorum"]
 
 
 # --- setup and teardown -------------------------------------------------------------------
-
-
-def dsn_for(server_dsn: str, database: str) -> str:
-    return urlunsplit(urlsplit(server_dsn)._replace(path=f"/{database}"))
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(server_dsn: str) -> AsyncIterator[str]:
-    """`cms_bench_relay_<pid>`, migrated; dropped at the end whatever happens."""
-    name = f"cms_bench_relay_{os.getpid()}"
-    dsn = dsn_for(server_dsn, name)
-    try:
-        await migrate.migrate(dsn)
-        yield dsn
-    finally:
-        admin = await asyncpg.connect(server_dsn)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 @dataclass(frozen=True)
@@ -547,7 +528,7 @@ async def main(args: argparse.Namespace) -> None:
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     async with (
-        scratch_database(args.server_dsn) as dsn,
+        scratch_database(args.server_dsn, "relay") as dsn,
         broker_topology(args.amqp_url, args.queue_type) as broker,
     ):
         print(f"database {urlsplit(dsn).path.lstrip('/')}, exchange {broker.exchange}; {load()}")
