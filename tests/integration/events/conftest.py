@@ -119,7 +119,7 @@ async def running_consumer(spec: ConsumerSpec, settings: Settings) -> AsyncItera
         async with application.router.lifespan_context(application):
             transport = httpx2.ASGITransport(app=application)
             async with httpx2.AsyncClient(transport=transport, base_url=f"http://{spec.name}.test") as client:
-                await eventually(lambda: _ready(client), within=15)
+                await eventually(lambda: is_ready(client), within=15)
                 yield client
     finally:
         await delete_consumer_queues(settings, spec.queue(settings))
@@ -131,7 +131,7 @@ async def search_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncC
         yield client
 
 
-async def _ready(client: httpx2.AsyncClient) -> bool:
+async def is_ready(client: httpx2.AsyncClient) -> bool:
     return (await client.get("/readyz")).status_code == 200
 
 

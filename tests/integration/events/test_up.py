@@ -8,7 +8,7 @@ from cms.cli import everything
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
 from tests.helpers import bearer, create_draft, fixture, publish
-from tests.integration.events.conftest import delete_consumer_queues, eventually
+from tests.integration.events.conftest import delete_consumer_queues, eventually, is_ready
 
 
 async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_reaches_them(
@@ -19,7 +19,7 @@ async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_
         async with application.router.lifespan_context(application):
             transport = httpx2.ASGITransport(app=application)
             async with httpx2.AsyncClient(transport=transport, base_url="http://cms.test") as client:
-                await eventually(lambda: _ready(client), within=30)
+                await eventually(lambda: is_ready(client), within=30)
                 checks = (await client.get("/readyz")).json()["checks"]
                 article = await publish(
                     client,
@@ -43,10 +43,6 @@ async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_
     assert posts.json()["items"]
     for name in CONSUMERS:
         assert f'cms_consumer_consuming{{consumer="{name}"}} 1.0' in metrics
-
-
-async def _ready(client: httpx2.AsyncClient) -> bool:
-    return (await client.get("/readyz")).status_code == 200
 
 
 async def _found(client: httpx2.AsyncClient, q: str) -> bool:
