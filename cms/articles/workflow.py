@@ -52,7 +52,9 @@ def publish(article: Article, at: datetime | None, now: datetime) -> Change:
     if article.status not in _PUBLISHABLE:
         raise InvalidTransition("publish", article.status)
     if at is not None and at > now:
-        return _next(article, now, status="scheduled", publish_at=at), "updated"
+        return _next(
+            article, now, status="scheduled", publish_at=at, unpublish_at=_expiry_after(article, at)
+        ), "updated"
     return _go_live(article, now), "published"
 
 
@@ -69,9 +71,18 @@ def _go_live(article: Article, now: datetime) -> Article:
         now,
         status="published",
         publish_at=None,
+        unpublish_at=_expiry_after(article, now),
         published_at=now,
         first_published_at=article.first_published_at or now,
     )
+
+
+def _expiry_after(article: Article, live_at: datetime) -> datetime | None:
+    """The article's expiry, if it still lies after the moment it goes live. An older one was
+    meant for an earlier publication: kept, it would take the new one down at once."""
+    if article.unpublish_at is not None and article.unpublish_at > live_at:
+        return article.unpublish_at
+    return None
 
 
 def unpublish(article: Article, at: datetime | None, now: datetime) -> Change:
@@ -82,7 +93,8 @@ def unpublish(article: Article, at: datetime | None, now: datetime) -> Change:
         return _next(article, now, unpublish_at=at), "updated"
     if article.status == "scheduled":
         # It was never visible, so nothing stops being visible: an update, not an unpublish.
-        return _next(article, now, status="unpublished", publish_at=None), "updated"
+        # The cancelled schedule's expiry goes with it.
+        return _next(article, now, status="unpublished", publish_at=None, unpublish_at=None), "updated"
     if article.status != "published":
         raise InvalidTransition("unpublish", article.status)
     if at is not None and at > now:

@@ -246,3 +246,44 @@ def test_every_transition_adds_exactly_one_to_the_version() -> None:
     for expected, step in enumerate(steps, start=2):
         article, _ = step(article)
         assert article.version == expected
+
+
+def test_cancelling_a_schedule_drops_its_expiry_too() -> None:
+    """Embargo and expiry set, then the schedule cancelled: no expiry is left behind."""
+    scheduled, _ = workflow.publish(draft(), T0 + 3 * HOUR, T0)
+    expiring, _ = workflow.unpublish(scheduled, T0 + 4 * HOUR, T0)
+
+    cancelled, _ = workflow.unpublish(expiring, None, T0 + HOUR)
+
+    assert (cancelled.status, cancelled.publish_at, cancelled.unpublish_at) == ("unpublished", None, None)
+
+
+def test_publishing_now_drops_an_expiry_that_is_not_after_it() -> None:
+    """An expiry meant for an earlier publication must not take the new one down at once."""
+    stale = at_status("unpublished", unpublish_at=T0 + HOUR)
+
+    live, kind = workflow.publish(stale, None, T0 + 2 * HOUR)
+
+    assert (live.status, kind, live.unpublish_at) == ("published", "published", None)
+
+
+def test_publishing_keeps_an_expiry_that_lies_after_it() -> None:
+    """An expiry still in the future after going live is the editor's and stays."""
+    later = at_status("unpublished", unpublish_at=T0 + 5 * HOUR)
+
+    live, _ = workflow.publish(later, None, T0 + 2 * HOUR)
+    scheduled, _ = workflow.publish(later, T0 + 3 * HOUR, T0 + 2 * HOUR)
+    too_late, _ = workflow.publish(later, T0 + 6 * HOUR, T0 + 2 * HOUR)
+
+    assert live.unpublish_at == T0 + 5 * HOUR
+    assert scheduled.unpublish_at == T0 + 5 * HOUR
+    assert (too_late.status, too_late.unpublish_at) == ("scheduled", None)
+
+
+def test_a_scheduled_publication_going_live_drops_an_expiry_already_past() -> None:
+    """The scheduler's half keeps only an expiry after the moment it goes live."""
+    scheduled = at_status("scheduled", publish_at=T0 + HOUR, unpublish_at=T0 + HOUR)
+
+    live, _ = workflow.publish_due(scheduled, T0 + 2 * HOUR)
+
+    assert (live.status, live.unpublish_at) == ("published", None)

@@ -68,3 +68,27 @@ async def test_an_expiry_unpublishes_once_when_due(
 
     assert (before, fired, again) == (0, 1, 0)
     assert (await event_types(db, article["id"])).count("cms.article.unpublished") == 1
+
+
+async def test_a_cancelled_schedule_leaves_no_expiry_to_take_a_later_publication_down(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    """Schedule, set an expiry, cancel, publish now: it stays live when the old expiry passes."""
+    article = await create_draft(api, token["editor"], slug="verschoben")
+    now = datetime.now(UTC)
+    embargo, expiry = now + timedelta(seconds=3), now + timedelta(seconds=4)
+    await action(api, token["editor"], article, "publish", {"publish_at": embargo.isoformat()})
+    await action(api, token["editor"], article, "unpublish", {"unpublish_at": expiry.isoformat()})
+    await action(api, token["editor"], article, "unpublish")
+
+    live = await action(api, token["editor"], article, "publish")
+
+    assert (live.status_code, live.json()["status"], live.json()["unpublish_at"]) == (200, "published", None)
+    async with cms_db.create_pool(settings) as pool:
+        fired = await run_due(pool, now=expiry + timedelta(seconds=10))
+    assert fired == 0
+    assert (await api.get("/v1/content/articles/verschoben")).status_code == 200
+    assert "cms.article.unpublished" not in await event_types(db, article["id"])
