@@ -54,8 +54,7 @@ async def read_json(request: Request, model: type[M], *, limit: int, optional: b
 
 
 def validate(model: type[M], data: Any, *, where: str) -> M:
-    if _has_nul(data):
-        raise InvalidInput("text may not contain NUL characters", [{"loc": [where], "msg": "NUL character"}])
+    _check_plain_data(data, where)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -121,12 +120,26 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _has_nul(data: Any) -> bool:
-    """PostgreSQL text cannot hold NUL; catch it here rather than as a driver error."""
-    if isinstance(data, str):
-        return "\x00" in data
-    if isinstance(data, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
-    if isinstance(data, list):
-        return any(_has_nul(v) for v in data)
-    return False
+# No request of ours nests deeper than a handful of levels; a bound keeps every later walk
+# (validation, logging, our own checks) far from Python's recursion limit.
+MAX_DEPTH = 32
+
+
+def _check_plain_data(data: Any, where: str) -> None:
+    """Refuse what PostgreSQL text cannot hold (NUL) and nesting past MAX_DEPTH, walking the
+    parsed JSON with a stack of its own: recursion would overflow on a deeply nested body."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidInput(
+                    "text may not contain NUL characters", [{"loc": [where], "msg": "NUL character"}]
+                )
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"the {where} nests deeper than {MAX_DEPTH} levels")
+        items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+        stack.extend((item, depth + 1) for item in items)

@@ -19,6 +19,7 @@ from cms.articles import service
 from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.settings import Settings
 from cms.tokens import Role
+from cms.web import MAX_DEPTH
 from tests.helpers import bearer, create_draft, fixture
 
 Record = asyncpg.Record
@@ -100,6 +101,43 @@ async def test_malformed_json_is_400_and_writes_nothing(
         assert "not valid JSON" in assert_problem(response, 400)["detail"], (method, path)
 
     assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize("depth", [33, 400, 1000])
+async def test_json_nested_past_the_depth_limit_is_400_and_writes_nothing(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    article: dict[str, Any],
+    depth: int,
+) -> None:
+    """A deeply nested body is a clear 400 on every body-taking endpoint, never a 500."""
+    nested = b'{"title": "x", "language": "de", "lead": ' + b"[" * depth + b"]" * depth + b"}"
+    before = await row_counts(db)
+
+    for method, path, headers in writes(article, token):
+        response = await api.request(
+            method, path, content=nested, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert "deeper than" in assert_problem(response, 400)["detail"], (method, path)
+
+    assert await row_counts(db) == before
+
+
+async def test_json_nested_exactly_to_the_limit_reaches_validation(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """Nesting up to the limit is not refused for its depth: the model decides (422 here)."""
+    lists = MAX_DEPTH - 1  # inside the top-level object
+    nested = b'{"title": "x", "language": "de", "lead": ' + b"[" * lists + b"]" * lists + b"}"
+
+    response = await api.post(
+        "/v1/admin/articles",
+        content=nested,
+        headers={**bearer(token["editor"]), "Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 422)
 
 
 # 415: not JSON at all
