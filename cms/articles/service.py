@@ -53,19 +53,29 @@ async def create(conn: Connection, fields: ArticleCreate, ctx: Context) -> Artic
 async def _insert_with_free_slug(
     conn: Connection, given: dict[str, object], article_id: uuid.UUID, ctx: Context, *, generated: bool
 ) -> Article:
-    """A slug the editor chose is theirs or a 409; one made from the title gets a number."""
-    base = str(given["slug"]) if not generated else slug_from_title(str(given["title"]))
-    base = base or f"article-{article_id.hex[:8]}"
-    for attempt in range(1, 50):
-        slug = base if attempt == 1 else f"{base[:110]}-{attempt}"
+    """A slug the editor chose is theirs or a 409; one made from the title always succeeds,
+    numbered after the highest number that title already has."""
+    language = str(given["language"])
+    if not generated:
+        candidates: list[str | None] = [str(given["slug"])]
+    else:
+        whole = slug_from_title(str(given["title"])) or f"article-{article_id.hex[:8]}"
+        stem = whole[:_STEM_LENGTH].rstrip("-")
+        candidates = [whole, *[None] * _NUMBERED_TRIES, f"{stem}-{article_id.hex}"]
+    for candidate in candidates:
+        # None: the next number after those taken so far (again, if another writer took it).
+        slug = candidate or f"{stem}-{await store.highest_number(conn, language, stem) + 1}"
         article = workflow.new_draft(
             given | {"slug": slug}, article_id=article_id, owner=ctx.actor.name, now=ctx.now
         )
         if await store.insert(conn, article):
             return article
-        if not generated:
-            break
-    raise SlugTaken(base, str(given["language"]))
+    raise SlugTaken(str(candidates[0]), language)
+
+
+# Room for "-" and a number, or for the article's id (unique), within the 120 of a slug.
+_STEM_LENGTH = 80
+_NUMBERED_TRIES = 3
 
 
 async def update(

@@ -35,6 +35,11 @@ _UPDATE = (
 # Deleted ones too: a consumer rebuilding its store must learn that they are gone.
 _EVERY_AFTER = f"SELECT {COLUMNS} FROM articles WHERE id > $1 ORDER BY id LIMIT $2"
 _COUNT_EVERY = "SELECT count(*) FROM articles"
+# The numbered slugs made from one base: only on a collision, so a scan of one language is fine.
+_HIGHEST_NUMBER = """
+SELECT coalesce(max(substr(slug, length($2) + 2)::numeric), 1) FROM articles
+WHERE language = $1 AND deleted_at IS NULL
+  AND starts_with(slug, $2 || '-') AND substr(slug, length($2) + 2) ~ '^[0-9]{1,18}$'"""
 _EXISTING = "SELECT id FROM articles WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL"
 _DUE_TO_PUBLISH = """
 SELECT id FROM articles
@@ -69,6 +74,13 @@ async def lock(conn: Connection, article_id: uuid.UUID) -> Article | None:
 async def insert(conn: Connection, article: Article) -> bool:
     """False when the slug is taken in that language (nothing was written)."""
     return await conn.fetchval(_INSERT, *_row_of(article)) is not None
+
+
+async def highest_number(conn: Connection, language: str, base: str) -> int:
+    """The highest N of the live slugs `base-N` in `language`; 1 when there is none (the base
+    itself counts as the first)."""
+    found = await conn.fetchval(_HIGHEST_NUMBER, language, base)
+    return int(found)
 
 
 async def update(conn: Connection, article: Article) -> None:

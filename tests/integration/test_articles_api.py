@@ -102,6 +102,48 @@ async def test_generated_slug_that_is_taken_gets_a_number(
     assert second["slug"] == "liveblog-wahl-2"
 
 
+async def test_a_generated_slug_always_succeeds_however_often_the_title_recurs(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """The 60th "Morning briefing" still gets a slug of its own, numbered after the highest."""
+    made = [await create_draft(api, token["author"], title="Morning briefing") for _ in range(55)]
+    chosen = await create_draft(api, token["author"], title="x", slug="morning-briefing-90")
+    later = [await create_draft(api, token["author"], title="Morning briefing") for _ in range(5)]
+
+    slugs = [article["slug"] for article in made]
+    assert slugs == ["morning-briefing", *(f"morning-briefing-{n}" for n in range(2, 56))]
+    assert chosen["slug"] == "morning-briefing-90"
+    assert [article["slug"] for article in later] == [f"morning-briefing-{n}" for n in range(91, 96)]
+
+
+async def test_concurrent_creates_of_one_title_each_get_a_slug(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """Ten writers racing for one generated slug: ten 201s, ten distinct slugs."""
+    made = await asyncio.gather(
+        *(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10))
+    )
+
+    slugs = {article["slug"] for article in made}
+    assert len(slugs) == 10
+    assert "eilmeldung" in slugs
+    assert all(slug.startswith("eilmeldung") for slug in slugs)
+
+
+async def test_a_long_generated_slug_is_numbered_within_the_slug_length(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """A title near the slug limit still gets a numbered slug no longer than 120 characters."""
+    title = "Regierung " * 20
+    first = await create_draft(api, token["author"], title=title)
+    second = await create_draft(api, token["author"], title=title)
+
+    assert len(first["slug"]) <= 120
+    assert second["slug"] != first["slug"]
+    assert second["slug"].endswith("-2")
+    assert len(second["slug"]) <= 120
+
+
 async def test_slug_of_a_deleted_article_can_be_reused(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
