@@ -9,7 +9,9 @@ from cms import auth, deps
 from cms.auth import Actor
 from cms.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cms.openapi import UUID_PARAM, Operation
-from cms.pagination import Limit, invalid_cursor
+from cms.pagination import Cursor, Limit, invalid_cursor
+from cms.pagination import decode as decode_cursor
+from cms.pagination import encode as encode_cursor
 from cms.tokens import Role
 from cms.web import json_response, parse_query, path_uuid, read_json
 
@@ -25,12 +27,15 @@ __all__ = [
     "UUID_PARAM",
     "Actor",
     "Conflict",
+    "Cursor",
     "InvalidInput",
     "Limit",
     "NotFound",
     "Operation",
     "Role",
     "Unavailable",
+    "decode_cursor",
+    "encode_cursor",
     "invalid_cursor",
     "json_response",
     "parse_query",

@@ -3,8 +3,6 @@ edited text, checked against the channel's limit) and retry failed ones."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import datetime
 from typing import Annotated, Literal
@@ -18,13 +16,15 @@ from consumers.runtime.errors import TransientError
 from consumers.runtime.http import (
     UUID_PARAM,
     Conflict,
+    Cursor,
     InvalidInput,
     Limit,
     NotFound,
     Operation,
     Role,
     Unavailable,
-    invalid_cursor,
+    decode_cursor,
+    encode_cursor,
     json_response,
     parse_query,
     path_uuid,
@@ -47,7 +47,7 @@ class PostQuery(BaseModel):
     channel: Annotated[str | None, Field(max_length=64)] = None
     status: Status | None = None
     limit: Limit = 20
-    cursor: Annotated[str | None, Field(max_length=200)] = None
+    cursor: Cursor | None = None
 
 
 class PostOut(BaseModel):
@@ -83,28 +83,13 @@ def out(post: Post) -> PostOut:
     return PostOut.model_validate(post, from_attributes=True)
 
 
-def _encode(post: Post) -> str:
-    return base64.urlsafe_b64encode(f"{post.created_at.isoformat()}|{post.id}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, _, post_id = text.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(post_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid_cursor() from None
-
-
 def operations(social: Social, holder: Store) -> list[Operation]:
     social.channels  # noqa: B018 (parse the channel configuration now: a mistake stops the start)
 
     async def list_posts(request: Request) -> Response:
         await require_role(request, Role.editor)
         query = parse_query(request, PostQuery)
-        after = _decode(query.cursor)
+        after = decode_cursor(query.cursor)
         if holder.pool is None:
             raise Unavailable("the social store is not open yet")
         async with holder.pool.acquire() as conn:
@@ -117,7 +102,8 @@ def operations(social: Social, holder: Store) -> list[Operation]:
                 limit=query.limit,
             )
         more = len(posts) == query.limit
-        page = PostPage(items=[out(p) for p in posts], next_cursor=_encode(posts[-1]) if more else None)
+        cursor = encode_cursor(posts[-1].created_at, posts[-1].id) if more else None
+        page = PostPage(items=[out(p) for p in posts], next_cursor=cursor)
         return json_response(page)
 
     async def approve(request: Request) -> Response:

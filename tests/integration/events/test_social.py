@@ -3,12 +3,14 @@ webhook receiver: one post per article and channel, retractions, review, retries
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx2
+import orjson
 import pytest
 
 from cms.settings import Settings
@@ -406,3 +408,48 @@ async def test_a_refusal_marks_the_post_failed_with_the_reason_and_an_editor_can
     assert retried.json()["status"] == "sent"
     assert len(fakes.mastodon.calls_to("/api/v1/statuses")) == 2  # no automatic retry of a refusal
     assert fakes.mastodon.created == 1
+
+
+# ---- listing ----
+
+
+def _cursor_of(*parts: object) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([str(part) for part in parts])).decode().rstrip("=")
+
+
+async def test_the_post_list_pages_with_the_shared_cursor_and_refuses_out_of_range_ones(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_settings: Settings,
+    fakes: Networks,
+    running_relay: RelayStarter,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    """Paging follows next_cursor; a cursor whose time falls off the calendar in UTC is a 422."""
+    editor = bearer(token["editor"])
+    async with running_social(social_settings(consumer_settings, fakes, mode="review")) as social:
+        async with running_relay():
+            article = await published_fixture(api, token)
+            await eventually(lambda: _has(db, article["id"], all_in("ready")), within=20)
+        first = await social.get("/v1/social/posts", params={"limit": 2}, headers=editor)
+        second = await social.get(
+            "/v1/social/posts", params={"limit": 2, "cursor": first.json()["next_cursor"]}, headers=editor
+        )
+        refused = [
+            await social.get("/v1/social/posts", params={"cursor": cursor}, headers=editor)
+            for cursor in (
+                _cursor_of("0001-01-01T00:00:00+05:00", article["id"]),
+                _cursor_of("9999-12-31T23:59:59-05:00", article["id"]),
+                _cursor_of("2026-01-01T00:00:00", article["id"]),
+                base64.urlsafe_b64encode(f"0001-01-01T00:00:00+05:00|{article['id']}".encode()).decode(),
+            )
+        ]
+
+    assert first.status_code == second.status_code == 200
+    ids = [item["id"] for item in first.json()["items"] + second.json()["items"]]
+    assert len(ids) == len(set(ids)) == 3
+    assert second.json()["next_cursor"] is None
+    for response in refused:
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert ["query", "cursor"] in [error["loc"] for error in response.json()["errors"]]
