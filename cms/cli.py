@@ -21,9 +21,12 @@ from starlette.applications import Starlette
 from cms import db, log, migrate, processes, tokens
 from cms.app import create_app, create_ops_app
 from cms.events import replay, schemas
-from cms.settings import Settings
+from cms.settings import ConfigurationError, Settings
+from cms.settings import load as load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Newsroom CMS")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, help="Newsroom CMS"
+)
 token_app = typer.Typer(no_args_is_help=True, help="API tokens")
 app.add_typer(token_app, name="token")
 events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync")
@@ -34,7 +37,7 @@ Port = Annotated[int | None, typer.Option(help="port (default: CMS_PORT)")]
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    settings = load_settings()
     log.configure(settings)
     return settings
 
@@ -209,4 +212,9 @@ def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ConfigurationError as exc:
+        # Named settings, no values and no traceback: values may hold credentials.
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+ENV_PREFIX = "CMS_"
 
 
+class ConfigurationError(ValueError):
+    """An invalid setting. Its message names the setting and what is wrong, never the value:
+    values hold passwords, tokens and URLs with credentials."""
+
+
+def describe(exc: ValidationError, setting: str | None = None) -> str:
+    """The errors of a validation as `CMS_NAME[1].field: what is wrong`, without input values.
+    `setting` names the variable when `exc` comes from parsing one setting's value."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        loc = [setting, *error["loc"]] if setting else list(error["loc"])
+        name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else "settings"
+        name += "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
+        lines.append(f"{name}: {error['msg']}")
+    return "; ".join(lines)
+
+
+# Fields with repr=False may carry credentials (URLs with a password, channel tokens): they stay
+# out of repr(), so out of tracebacks and log lines that print the settings.
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CMS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
-    database_url: str = "postgresql:///cms"
+    database_url: str = Field(default="postgresql:///cms", repr=False)
     # A read replica for delivery and search reads; unreachable → those reads use the primary.
-    database_replica_url: str | None = None
+    database_replica_url: str | None = Field(default=None, repr=False)
     database_connect_timeout: float = Field(default=5.0, gt=0)
-    amqp_url: str = "amqp://guest:guest@localhost:5672/"
+    amqp_url: str = Field(default="amqp://guest:guest@localhost:5672/", repr=False)
     amqp_prefix: str = "cms"
     public_url: str = "http://127.0.0.1:8000"
 
@@ -43,9 +67,9 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(default=1.0, gt=0)
 
     # Consumers: each has its own store (a schema, in the main database unless moved) and port.
-    search_database_url: str | None = None
-    social_database_url: str | None = None
-    ads_database_url: str | None = None
+    search_database_url: str | None = Field(default=None, repr=False)
+    social_database_url: str | None = Field(default=None, repr=False)
+    ads_database_url: str | None = Field(default=None, repr=False)
     search_port: int = 8011
     social_port: int = 8012
     ads_port: int = 8013
@@ -60,7 +84,7 @@ class Settings(BaseSettings):
 
     # The social consumer: its channels as a JSON list (see consumers/social/channels.py; none:
     # posts are composed for every network and kept as `ready`), and how article links look.
-    social_channels: list[dict[str, Any]] = Field(default_factory=list)
+    social_channels: list[dict[str, Any]] = Field(default_factory=list, repr=False)
     social_url_pattern: str = Field(
         default="/{section}/{slug}", description="path on CMS_PUBLIC_URL: {section} {slug} {id} {language}"
     )
@@ -69,3 +93,15 @@ class Settings(BaseSettings):
     @property
     def exchange(self) -> str:
         return f"{self.amqp_prefix}.events"
+
+
+def load() -> Settings:
+    """The settings from the environment, or a ConfigurationError that names what is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(describe(exc)) from None
+    except SettingsError as exc:  # a value that is not the JSON a list or dict setting needs
+        cause = exc.__cause__
+        where = f" ({cause.msg} at character {cause.pos})" if isinstance(cause, json.JSONDecodeError) else ""
+        raise ConfigurationError(f"{exc}{where}") from None

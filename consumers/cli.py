@@ -10,11 +10,16 @@ import typer
 from cms import log
 from cms.app import create_ops_app
 from cms.cli import run_server
-from cms.settings import Settings
+from cms.settings import ConfigurationError
+from cms.settings import load as load_settings
 from consumers import dlq, process
 from consumers.registry import CONSUMERS
 
-app = typer.Typer(add_completion=False, help="Run an event consumer, or tend its dead-letter queue")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Run an event consumer, or tend its dead-letter queue",
+)
 
 
 @app.command()
@@ -32,7 +37,7 @@ def main_command(
     if spec is None:
         typer.echo(f"unknown consumer {name!r}; known: {', '.join(sorted(CONSUMERS))}", err=True)
         raise typer.Exit(2)
-    settings = Settings()
+    settings = load_settings()
     log.configure(settings)
     match command or []:
         case []:
@@ -54,4 +59,9 @@ def main_command(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ConfigurationError as exc:
+        # Named settings, no values and no traceback: values may hold credentials.
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise SystemExit(2) from None

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, model_validator
 
-from cms.settings import Settings
+from cms.settings import ConfigurationError, Settings, describe
 from consumers.social import counting
 from consumers.social.bluesky import Bluesky
 from consumers.social.counting import Profile
@@ -30,7 +30,8 @@ Mode = Literal["auto", "review"]
 
 
 class ChannelConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Errors must never echo a channel's settings: they hold tokens and passwords.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     name: str = Field(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$", max_length=64)
     kind: Kind
@@ -78,12 +79,18 @@ DEFAULTS: list[dict[str, Any]] = [
 ]
 
 
+_CONFIGS = TypeAdapter(list[ChannelConfig])
+
+
 def configured(settings: Settings) -> list[Channel]:
     raw = settings.social_channels or DEFAULTS
-    configs = TypeAdapter(list[ChannelConfig]).validate_python(raw)
+    try:
+        configs = _CONFIGS.validate_python(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(describe(exc, setting="social_channels")) from None
     names = [config.name for config in configs]
     if len(set(names)) != len(names):
-        raise ValueError(f"channel names must be unique: {names}")
+        raise ConfigurationError(f"CMS_SOCIAL_CHANNELS: channel names must be unique: {names}")
     return [channel_of(config, settings.social_http_timeout) for config in configs]
 
 
