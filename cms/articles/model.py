@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from cms.articles.text import sanitize_inline
-from cms.events.contract import Block, Heading, Image, ListBlock, Paragraph, Quote
+from cms.articles.text import check_plain, check_url, sanitize_inline
+from cms.events.contract import Block, Embed, Heading, Image, ListBlock, Paragraph, Quote
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # BCP 47, the common shapes: de, en-GB, zh-Hant, sr-Latn-RS.
@@ -17,9 +17,15 @@ LANGUAGE_PATTERN = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
 Language = Annotated[str, Field(pattern=LANGUAGE_PATTERN, max_length=35)]
-PlainText = Annotated[str, Field(max_length=2000)]
-Title = Annotated[str, AfterValidator(str.strip), Field(min_length=1, max_length=300)]
-Byline = Annotated[str, AfterValidator(str.strip), Field(min_length=1, max_length=200)]
+# Fields that carry inline HTML (sanitised): the text of paragraphs, headings and quotes, list
+# items and image captions. Every other text is plain: markup there is refused, not guessed at.
+PlainText = Annotated[str, AfterValidator(check_plain), Field(max_length=2000)]
+Title = Annotated[
+    str, AfterValidator(str.strip), AfterValidator(check_plain), Field(min_length=1, max_length=300)
+]
+Byline = Annotated[
+    str, AfterValidator(str.strip), AfterValidator(check_plain), Field(min_length=1, max_length=200)
+]
 
 
 def _unique(values: list[Any]) -> list[Any]:
@@ -40,14 +46,23 @@ def sanitize_block(block: Block) -> Block:
     return block
 
 
-def _check_urls(block: Block) -> Block:
-    url = getattr(block, "url", None)
-    if url is not None and not (url.startswith(("https://", "http://")) and len(url) <= 2048):
-        raise ValueError("a block url must be an http(s) URL of at most 2048 characters")
+def _check_block(block: Block) -> Block:
+    """URLs parsed (http/https, a host, nothing that breaks out of an attribute or a header) and
+    the plain-text fields of images and quotes free of markup."""
+    match block:
+        case Image():
+            check_url(block.url)
+            for text in (block.alt, block.credit):
+                if text is not None:
+                    check_plain(text)
+        case Embed():
+            check_url(block.url)
+        case Quote() if block.attribution is not None:
+            check_plain(block.attribution)
     return block
 
 
-Body = Annotated[list[Annotated[Block, AfterValidator(_check_urls)]], Field(max_length=1000)]
+Body = Annotated[list[Annotated[Block, AfterValidator(_check_block)]], Field(max_length=1000)]
 
 
 class _Fields(BaseModel):

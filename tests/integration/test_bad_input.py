@@ -326,6 +326,67 @@ async def test_a_body_that_is_not_an_object_is_422(
 
 
 @pytest.mark.parametrize(
+    ("fields", "loc"),
+    [
+        ({"body": [{"type": "image", "url": 'https://x" onerror="alert(1)', "alt": "x"}]}, "body"),
+        ({"body": [{"type": "embed", "url": "http://x\nSet-Cookie: a"}]}, "body"),
+        ({"body": [{"type": "image", "url": "https://user:pass@host/a.jpg", "alt": "x"}]}, "body"),
+        ({"body": [{"type": "embed", "url": "http://"}]}, "body"),
+        (
+            {
+                "body": [
+                    {"type": "image", "url": "https://e.org/a.jpg", "alt": "<img src=x onerror=alert(1)>"}
+                ]
+            },
+            "body",
+        ),
+        (
+            {"body": [{"type": "image", "url": "https://e.org/a.jpg", "alt": "x", "credit": "<b>dpa</b>"}]},
+            "body",
+        ),
+        ({"body": [{"type": "quote", "text": "Zitat", "attribution": "<script>x</script>"}]}, "body"),
+        ({"authors": ["<a href='https://e.org'>Ada</a>"]}, "authors"),
+        ({"lead": "Vorspann <iframe src=https://e.org>"}, "lead"),
+    ],
+    ids=[
+        "quote-in-url",
+        "newline-in-url",
+        "credentials",
+        "no-host",
+        "alt",
+        "credit",
+        "attribution",
+        "author",
+        "lead",
+    ],
+)
+async def test_loose_urls_and_markup_in_plain_text_fields_are_422_and_write_nothing(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    article: dict[str, Any],
+    fields: dict[str, Any],
+    loc: str,
+) -> None:
+    """Block URLs are parsed and plain-text fields refuse markup, on create and on update alike."""
+    before = await row_counts(db)
+
+    created = await api.post(
+        "/v1/admin/articles", json={"title": "x", "language": "de", **fields}, headers=bearer(token["editor"])
+    )
+    patched = await api.patch(
+        f"/v1/admin/articles/{article['id']}",
+        json=fields,
+        headers={**bearer(token["editor"]), "If-Match": f'"{article["version"]}"'},
+    )
+
+    for response in (created, patched):
+        errors = assert_problem(response, 422)["errors"]
+        assert [e for e in errors if e["loc"][:2] == ["body", loc]], errors
+    assert await row_counts(db) == before
+
+
+@pytest.mark.parametrize(
     ("index", "body", "loc"),
     [
         (0, {"title": "x", "language": "de", "colour": "rot"}, ["body", "colour"]),

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cms import pagination
-from cms.articles.text import SLUG_MAX, sanitize_inline, slug_from_title
+from cms.articles.text import SLUG_MAX, check_plain, check_url, sanitize_inline, slug_from_title
 from cms.errors import InvalidInput
 from cms.web import parse_etag
 
@@ -255,3 +255,64 @@ def test_a_cursor_naming_an_instant_outside_the_calendar_is_invalid_input(at: da
     """In UTC these fall before year 1 or after 9999: the database driver could not send them."""
     with pytest.raises(InvalidInput):
         pagination.decode(pagination.encode(at, uuid.uuid4()))
+
+
+# URLs of image and embed blocks, and plain-text fields
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        'https://x" onerror="alert(1)',
+        "http://x\nSet-Cookie: a",
+        "https://user:pass@host/",
+        "https://user@host/",
+        "http://",
+        "https:///path",
+        "javascript:alert(1)",
+        "ftp://example.org/x.jpg",
+        "//example.org/x.jpg",
+        "https://exa mple.org/",
+        "https://example.org/<script>",
+        "https://example.org:99999/",
+        "https://-bad-.example/",
+        "https://example.org/" + "a" * 2048,
+    ],
+)
+def test_a_url_that_could_break_out_or_names_no_host_is_refused(url: str) -> None:
+    """Quotes, line breaks, credentials, other schemes and missing hosts never pass as a URL."""
+    with pytest.raises(ValueError, match="URL"):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/a.jpg?w=640&h=480#top",
+        "http://cdn.example.org:8080/b%20c.png",
+        "https://bücher.example/titel.jpg",
+        "https://[2001:db8::1]/x.png",
+        "https://192.0.2.7/x.png",
+    ],
+)
+def test_an_ordinary_http_url_is_kept_as_it_is(url: str) -> None:
+    """Ports, queries, fragments, percent-escapes, IDNs and IP hosts are fine."""
+    assert check_url(url) == url
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<b>Reuters</b>", "AP </i>", "<img src=x onerror=alert(1)>", "x <!-- y -->", "<?php ?>"],
+)
+def test_markup_in_a_plain_text_field_is_refused(text: str) -> None:
+    """Plain-text fields refuse anything that reads as a tag, comment or processing instruction."""
+    with pytest.raises(ValueError, match="plain text"):
+        check_plain(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Foto: dpa/Kay Nietfeld", "Kinder <12 Jahre", "a < b & c > d", "AT&T", "<3"]
+)
+def test_plain_text_with_angle_brackets_that_are_no_markup_is_kept(text: str) -> None:
+    """A "<" that starts no tag is ordinary text and stays as written."""
+    assert check_plain(text) == text
