@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+# AsyncAPI's reference parser (npm), pinned by its package-lock.json; `make test` runs it.
+ASYNCAPI       := tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster install lint typecheck unit bench clean
+.PHONY: run test test-cluster install node lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +17,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(STAMP)
+## node: Node.js and npm, from Debian's packages when missing (needs root)
+node:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "Node.js and npm are missing: sudo apt-get install -y nodejs npm" >&2; exit 1; \
+	    fi; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
+	fi
+
+# --ignore-scripts: the only install script among these packages is @scarf/scarf's telemetry.
+$(ASYNCAPI_STAMP): $(ASYNCAPI)/package.json $(ASYNCAPI)/package-lock.json | node
+	cd $(ASYNCAPI) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) $(ASYNCAPI_STAMP)
 
 ## run: venv, install, migrate, then API (and, as they land, relay and consumers) on 127.0.0.1:8000
 run: install
@@ -42,4 +59,4 @@ bench: install
 	$(BIN)/python -m bench.write
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(ASYNCAPI)/node_modules

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from cms import db, ops, problem, tokens_api, workers
+from cms import db, ops, problem, redirects, tokens_api, workers
 from cms.articles import admin_api, content_api
 from cms.deps import Services
 from cms.events import log_api
@@ -93,12 +93,14 @@ def _application(
             async with workers.running(started):
                 yield
 
-    return Starlette(
+    app = Starlette(
         routes=routes(everything),
         middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry))],
         exception_handlers=problem.HANDLERS,
         lifespan=lifespan,
     )
+    redirects.relative_slash_redirects(app.router)
+    return app
 
 
 @asynccontextmanager

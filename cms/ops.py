@@ -10,22 +10,14 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from cms.db import Pool
+from cms.docs_page import docs_operations
 from cms.openapi import Operation
 from cms.problem import problem
 
 Check = Callable[[], Awaitable[bool]]
-
-_DOCS = """<!doctype html>
-<html><head><meta charset="utf-8"><title>CMS API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
-<noscript>The API is described in <a href="/openapi.json">/openapi.json</a>.</noscript>
-</body></html>"""
 
 
 class _Readiness(Protocol):
@@ -96,14 +88,11 @@ def operational_operations(registry: CollectorRegistry, spec: SpecFactory) -> li
             document["spec"] = orjson.dumps(spec())
         return Response(document["spec"], media_type="application/json")
 
-    async def docs(request: Request) -> Response:
-        return HTMLResponse(_DOCS)
-
     tag = "operations"
     return [
         Operation("GET", "/healthz", healthz, "Alive: the process answers", tag, response=Health),
         Operation("GET", "/readyz", readyz, "Ready: every dependency answers", tag, response=Readiness),
         Operation("GET", "/metrics", metrics, "Prometheus metrics", tag, media_type=CONTENT_TYPE_LATEST),
         Operation("GET", "/openapi.json", openapi, "This document", tag),
-        Operation("GET", "/docs", docs, "This document, rendered", tag, media_type="text/html"),
+        *docs_operations(),
     ]

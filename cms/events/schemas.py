@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from cms.events.contract import Article, ArticleEvent
 
@@ -21,6 +23,21 @@ FILES: dict[str, tuple[type[BaseModel], str]] = {
     "article-event.json": (ArticleEvent, "A CMS article event: CloudEvents 1.0, structured JSON mode"),
     "article.json": (Article, "The article an event carries (`data`), as the admin API shows it"),
 }
+
+
+class PlainJsonSchema(GenerateJsonSchema):
+    """JSON Schema without pydantic's OpenAPI extras.
+
+    Pydantic adds OpenAPI's `discriminator` object to a tagged union. It is no JSON Schema
+    keyword, and AsyncAPI's Schema Object (what `asyncapi.yaml`'s payload is read as) defines
+    `discriminator` as a string, so the reference parser refuses the whole payload. Nothing is
+    lost: each variant's `type` is a `const`, which is what tells the `oneOf` branches apart.
+    """
+
+    def tagged_union_schema(self, schema: core_schema.TaggedUnionSchema) -> JsonSchemaValue:
+        generated = super().tagged_union_schema(schema)
+        generated.pop("discriminator", None)
+        return generated
 
 
 def default_directory() -> Path:
@@ -35,7 +52,7 @@ def _render(model: type[BaseModel], name: str, description: str) -> bytes:
     schema: dict[str, Any] = {
         "$schema": DIALECT,
         "$id": BASE_ID + name.removesuffix(".json"),
-        **model.model_json_schema(mode="serialization"),
+        **model.model_json_schema(mode="serialization", schema_generator=PlainJsonSchema),
         "description": description,
     }
     return orjson.dumps(schema, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

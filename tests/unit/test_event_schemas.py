@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from jsonschema import Draft202012Validator
 
@@ -29,3 +30,31 @@ def test_drift_is_reported_when_a_file_differs(tmp_path: Path) -> None:
     (tmp_path / "article.json").write_text("{}", encoding="utf-8")
 
     assert schemas.drift(tmp_path) == ["article.json"]
+
+
+def _keyword_values(node: Any, keyword: str) -> list[Any]:
+    """Every value of `keyword` anywhere in a schema."""
+    if isinstance(node, list):
+        return [found for item in node for found in _keyword_values(item, keyword)]
+    if not isinstance(node, dict):
+        return []
+    found = [node[keyword]] if keyword in node else []
+    for key, value in node.items():
+        # `properties` and `$defs` map names to schemas, and a property may be called anything.
+        for child in value.values() if key in ("properties", "$defs") else [value]:
+            found += _keyword_values(child, keyword)
+    return found
+
+
+def test_event_schemas_carry_no_openapi_discriminator() -> None:
+    """The block union is a plain JSON Schema `oneOf` told apart by each block's `type` const,
+    without OpenAPI's `discriminator` object (AsyncAPI's Schema Object wants a string there)."""
+    for name, content in schemas.generate().items():
+        schema = json.loads(content)
+        article = schema["$defs"]["Article"] if name == "article-event.json" else schema
+        union = article["properties"]["body"]["items"]["oneOf"]
+        variants = [ref["$ref"].removeprefix("#/$defs/") for ref in union]
+        tags = {schema["$defs"][variant]["properties"]["type"]["const"] for variant in variants}
+
+        assert _keyword_values(schema, "discriminator") == [], name
+        assert tags == {"paragraph", "heading", "quote", "list", "image", "embed"}, name
