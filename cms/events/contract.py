@@ -33,44 +33,51 @@ EVENT_TYPES: tuple[EventType, ...] = (
 )
 
 
+# Which texts carry HTML and which are plain is part of the contract: a renderer inserts the
+# first as markup and must escape the second.
+_INLINE_HTML = "inline HTML, sanitised to b, i, em, strong, a[href], br"
+_PLAIN = "plain text: no markup (escape it when rendering)"
+_URL = "an absolute http(s) URL with a host, without credentials"
+
+
 class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Paragraph(_Block):
     type: Literal["paragraph"] = "paragraph"
-    text: str = Field(description="inline HTML: b, i, em, strong, a[href], br")
+    text: str = Field(description=_INLINE_HTML)
 
 
 class Heading(_Block):
     type: Literal["heading"] = "heading"
-    text: str
+    text: str = Field(description=_INLINE_HTML)
     level: int = Field(ge=2, le=4)
 
 
 class Quote(_Block):
     type: Literal["quote"] = "quote"
-    text: str
-    attribution: str | None = None
+    text: str = Field(description=_INLINE_HTML)
+    attribution: str | None = Field(default=None, description=_PLAIN)
 
 
 class ListBlock(_Block):
     type: Literal["list"] = "list"
-    items: list[str]
+    items: list[str] = Field(description=f"each item {_INLINE_HTML}")
     ordered: bool = False
 
 
 class Image(_Block):
     type: Literal["image"] = "image"
-    url: str
-    alt: str
-    caption: str | None = None
-    credit: str | None = None
+    url: str = Field(description=_URL)
+    alt: str = Field(description=_PLAIN)
+    caption: str | None = Field(default=None, description=_INLINE_HTML)
+    credit: str | None = Field(default=None, description=_PLAIN)
 
 
 class Embed(_Block):
     type: Literal["embed"] = "embed"
-    url: str
+    url: str = Field(description=_URL)
 
 
 Block = Annotated[Paragraph | Heading | Quote | ListBlock | Image | Embed, Field(discriminator="type")]
@@ -84,12 +91,12 @@ class Article(BaseModel):
     id: uuid.UUID
     slug: str
     language: str
-    title: str
-    lead: str
+    title: str = Field(description=_PLAIN)
+    lead: str = Field(description=_PLAIN)
     body: list[Block]
     section: str | None
     tags: list[str]
-    authors: list[str]
+    authors: list[str] = Field(description=f"bylines, {_PLAIN}")
     related: list[uuid.UUID]
     status: Status
     publish_at: datetime | None
