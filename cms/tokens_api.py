@@ -25,9 +25,11 @@ class TokenList(BaseModel):
 
 
 async def create_token(request: Request) -> Response:
+    # The connection goes back to the pool while the body arrives: a slow client holds none.
     async with deps.pool(request).acquire() as conn:
         await auth.authenticate(conn, request, Role.admin)
-        body = await web.read_json(request, TokenCreate, limit=deps.settings(request).max_body_bytes)
+    body = await web.read_json(request, TokenCreate, limit=deps.settings(request).max_body_bytes)
+    async with deps.pool(request).acquire() as conn:
         created = await tokens.create(conn, name=body.name, role=body.role)
     return web.json_response(
         created, 201, {"Location": f"/v1/admin/tokens/{created.id}", "Cache-Control": "no-store"}

@@ -42,7 +42,22 @@ class RevisionsQuery(BaseModel):
 
 async def _context(conn: Connection, request: Request, role: Role) -> service.Context:
     actor = await auth.authenticate(conn, request, role)
+    return _context_of(request, actor)
+
+
+def _context_of(request: Request, actor: auth.Actor) -> service.Context:
     return service.Context(actor=actor, now=datetime.now(UTC), correlation_id=deps.request_id(request))
+
+
+async def _caller(request: Request, role: Role) -> auth.Actor:
+    """Authenticate on a connection that goes back to the pool at once: a handler that reads a
+    body next must not hold one while a slow client is still sending it."""
+    async with deps.pool(request).acquire() as conn:
+        return await auth.authenticate(conn, request, role)
+
+
+async def _body(request: Request, model: type[web.M], *, optional: bool = False) -> web.M:
+    return await web.read_json(request, model, limit=deps.settings(request).max_body_bytes, optional=optional)
 
 
 def _article(article: Article, status: int = 200) -> Response:
@@ -61,10 +76,10 @@ def _if_match_optional(request: Request) -> int | None:
 
 
 async def create_article(request: Request) -> Response:
+    actor = await _caller(request, Role.author)
+    fields = await _body(request, ArticleCreate)
     async with deps.pool(request).acquire() as conn:
-        ctx = await _context(conn, request, Role.author)
-        fields = await web.read_json(request, ArticleCreate, limit=deps.settings(request).max_body_bytes)
-        article = await service.create(conn, fields, ctx)
+        article = await service.create(conn, fields, _context_of(request, actor))
     return _article(article, 201)
 
 
@@ -95,12 +110,12 @@ async def get_article(request: Request) -> Response:
 
 
 async def update_article(request: Request) -> Response:
+    actor = await _caller(request, Role.author)
+    article_id = web.path_uuid(request)
+    if_match = web.required_if_match(request)
+    changes = await _body(request, ArticleUpdate)
     async with deps.pool(request).acquire() as conn:
-        ctx = await _context(conn, request, Role.author)
-        article_id = web.path_uuid(request)
-        if_match = web.required_if_match(request)
-        changes = await web.read_json(request, ArticleUpdate, limit=deps.settings(request).max_body_bytes)
-        article = await service.update(conn, article_id, changes, if_match, ctx)
+        article = await service.update(conn, article_id, changes, if_match, _context_of(request, actor))
     return _article(article)
 
 
@@ -122,23 +137,21 @@ async def submit_article(request: Request) -> Response:
 
 
 async def publish_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, PublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = await _context(conn, request, Role.editor)
-        article_id = web.path_uuid(request)
-        body = await web.read_json(
-            request, PublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
-        )
+        ctx = _context_of(request, actor)
         article = await service.publish(conn, article_id, body.publish_at, _if_match_optional(request), ctx)
     return _article(article)
 
 
 async def unpublish_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, UnpublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = await _context(conn, request, Role.editor)
-        article_id = web.path_uuid(request)
-        body = await web.read_json(
-            request, UnpublishRequest, limit=deps.settings(request).max_body_bytes, optional=True
-        )
+        ctx = _context_of(request, actor)
         article = await service.unpublish(
             conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
         )
