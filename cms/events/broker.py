@@ -13,11 +13,9 @@ from types import TracebackType
 from typing import Any
 
 import aio_pika
-import pamqp.frame
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange
-from pamqp import commands
-from pamqp.header import ContentHeader
+from pamqp import encode
 
 from cms import amqp
 from cms.amqp import BROKER_ERRORS
@@ -30,7 +28,6 @@ CONTENT_TYPE = "application/cloudevents+json"
 # What pamqp and aiormq raise for a value they cannot write (pamqp: TypeError for a shortstr
 # over 255 bytes; aiormq: ValueError for a long routing key). None of them is a broker error.
 ENCODE_ERRORS: tuple[type[Exception], ...] = (TypeError, ValueError, OverflowError, struct.error)
-MAX_SHORTSTR = 255
 
 
 class Refused(Exception):
@@ -41,21 +38,30 @@ class Refused(Exception):
 def refusal(row: Pending, max_message_bytes: int) -> str | None:
     """Why the AMQP encoder or the broker would refuse this row for what it is, or None.
 
-    It does what a publish does short of writing to the socket: builds the message and
-    encodes its method and header frames. Bodies are not encoded (any bytes go), but the
-    broker closes the channel for one over its `max_message_size`.
+    Checks, with pamqp's own encoders, what of the message comes from the row: its short
+    strings (at most 255 bytes each) and its timestamp; and the body's size, since the broker
+    closes the channel for a message over its `max_message_size`. Cheap enough for every
+    row; anything else the encoder refuses at publish time is caught by `refused`.
     """
     if len(row.body) > max_message_bytes:
         return f"body of {len(row.body)} bytes is over the broker's max message size of {max_message_bytes}"
+    strings = {
+        "correlation_id": row.correlation_id,
+        "message_id": str(row.event_id),
+        "type": row.event_type,
+        "routing key": routing_key(row.event_type),
+    }
+    for name, value in strings.items():
+        if value is None:
+            continue
+        try:
+            encode.short_string(value)
+        except ENCODE_ERRORS as exc:
+            return f"{name} not encodable as an AMQP shortstr: {exc}"
     try:
-        message = message_of(row)
-        key = routing_key(row.event_type)
-        if len(key.encode()) > MAX_SHORTSTR:  # aiormq checks this apart from the encoder
-            raise ValueError(f"routing key of {len(key.encode())} bytes (at most {MAX_SHORTSTR})")
-        pamqp.frame.marshal(commands.Basic.Publish(exchange="", routing_key=key, mandatory=True), 1)
-        pamqp.frame.marshal(ContentHeader(0, len(row.body), message.properties), 1)
+        encode.timestamp(row.created_at)
     except ENCODE_ERRORS as exc:
-        return f"not encodable as an AMQP message: {exc}"
+        return f"timestamp not encodable: {exc}"
     return None
 
 
@@ -130,15 +136,19 @@ class Broker:
         confirms: list[asyncio.Future[Any]] = []
         for row in rows:
             reason = refusal(row, self.max_message_bytes)
-            if reason is None:
-                confirms.append(
-                    asyncio.ensure_future(
-                        exchange.publish(message_of(row), routing_key(row.event_type), mandatory=True)
-                    )
-                )
-            else:
+            try:
+                message = message_of(row) if reason is None else None
+            except ENCODE_ERRORS as exc:
+                message, reason = None, f"not a valid AMQP message: {exc}"
+            if message is None:
                 confirms.append(loop.create_future())
                 confirms[-1].set_exception(Refused(reason))
+            else:
+                confirms.append(
+                    asyncio.ensure_future(
+                        exchange.publish(message, routing_key(row.event_type), mandatory=True)
+                    )
+                )
         return Publishing(rows, confirms, timeout=self.confirm_timeout)
 
 
