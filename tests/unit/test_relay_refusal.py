@@ -70,9 +70,8 @@ def test_refusals_and_encoder_errors_are_about_the_row(failure: BaseException) -
 @pytest.mark.parametrize(
     "failure",
     [
-        aiormq.exceptions.DeliveryError(
-            None, commands.Basic.Nack(delivery_tag=1)
-        ),  # also what a return raises
+        # A nack; an unroutable return raises a subclass of it.
+        aiormq.exceptions.DeliveryError(None, commands.Basic.Nack(delivery_tag=1)),
         aiormq.exceptions.ChannelClosed(),
         aiormq.exceptions.ConnectionClosed(320, "CONNECTION_FORCED"),
         ConnectionResetError(),
