@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from cms import db, log, migrate, processes, tokens
 from cms.app import create_app, create_ops_app
-from cms.events import replay, schemas
+from cms.events import outbox, replay, schemas
 from cms.settings import ConfigurationError, Settings
 from cms.settings import load as load_settings
 
@@ -29,7 +29,7 @@ app = typer.Typer(
 )
 token_app = typer.Typer(no_args_is_help=True, help="API tokens")
 app.add_typer(token_app, name="token")
-events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync")
+events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync, parked events")
 app.add_typer(events_app, name="events")
 
 Host = Annotated[str | None, typer.Option(help="address to bind (default: CMS_HOST)")]
@@ -177,10 +177,61 @@ def events_replay(
     settings = _settings()
     article_id = _article_id(article)
     moment = since if since is None or since.tzinfo else since.replace(tzinfo=UTC)
-    total = asyncio.run(replay.count_replay(settings, moment, article_id))
+    total, parked = asyncio.run(replay.count_replay(settings, moment, article_id))
     with _progress(f"replaying to {to}", total) as advance:
         sent = asyncio.run(replay.replay(settings, to, since=moment, article_id=article_id, progress=advance))
     typer.echo(f"{sent} event(s) replayed to {to}", err=True)
+    if parked:
+        typer.echo(f"{parked} parked event(s) left out: see `cms events parked`", err=True)
+
+
+@events_app.command("parked")
+def events_parked() -> None:
+    """List the events the relay parked as unpublishable, oldest first, with the reason."""
+    settings = _settings()
+    found = asyncio.run(_parked(settings))
+    for row in found:
+        typer.echo(
+            f"{row.sequence}\t{row.event_id}\t{row.event_type}\t{row.article_id}\t"
+            f"{row.parked_at.isoformat()}\t{row.reason}"
+        )
+    typer.echo(
+        f"{len(found)} parked event(s)"
+        + (": fix each, then `cms events unpark SEQUENCE...`" if found else ""),
+        err=True,
+    )
+
+
+@events_app.command("unpark")
+def events_unpark(
+    sequences: Annotated[list[int] | None, typer.Argument(help="the sequences to send again")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every parked event")] = False,
+) -> None:
+    """Give parked events back to the relay, which tries them again (in sequence order, at once)."""
+    if bool(sequences) == all_:
+        typer.echo("name the sequences to unpark, or --all", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    chosen = None if all_ else sequences or []
+    unparked = asyncio.run(_unpark(settings, chosen))
+    missing = sorted(set(chosen or ()) - set(unparked))
+    typer.echo(
+        f"{len(unparked)} event(s) unparked" + (f": {' '.join(map(str, unparked))}" if unparked else ""),
+        err=True,
+    )
+    if missing:
+        typer.echo(f"not parked: {' '.join(map(str, missing))}", err=True)
+        raise typer.Exit(1)
+
+
+async def _parked(settings: Settings) -> list[outbox.Parked]:
+    async with db.connection(settings, application_name="cms-events") as conn:
+        return await outbox.parked(conn)
+
+
+async def _unpark(settings: Settings, sequences: list[int] | None) -> list[int]:
+    async with db.connection(settings, application_name="cms-events") as conn:
+        return await outbox.unpark(conn, sequences)
 
 
 @events_app.command("resync")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms import request_ids
+
 log = structlog.get_logger("cms.access")
 
 _REQUEST_ID = b"x-request-id"
-_MAX_REQUEST_ID = 128
 
 
 class HttpMetrics:
@@ -87,14 +87,8 @@ class RequestContext:
 
 
 def _request_id(scope: Scope) -> str:
-    for name, value in scope["headers"]:
-        if name == _REQUEST_ID:
-            text: str = value.decode("latin-1").strip()
-            # Echoed into logs and headers: keep it short and printable.
-            if 0 < len(text) <= _MAX_REQUEST_ID and text.isprintable():
-                return text
-            break
-    return uuid.uuid4().hex
+    sent = next((value for name, value in scope["headers"] if name == _REQUEST_ID), None)
+    return request_ids.from_header(sent)
 
 
 def _route_template(scope: Scope) -> str:

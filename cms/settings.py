@@ -62,6 +62,14 @@ class Settings(BaseSettings):
 
     relay_port: int = Field(default=8001, description="health and metrics of `cms relay`")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Memory follows bytes, not rows: a batch stops at this many payload bytes (at least one row).
+    relay_batch_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1, description="payload bytes per batch, at most (at least one row)"
+    )
+    # RabbitMQ's `max_message_size` (its default is 128 MiB): a larger event is parked, not sent.
+    relay_max_message_bytes: int = Field(
+        default=128 * 1024 * 1024, ge=1, description="the broker's max_message_size; larger events are parked"
+    )
     relay_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls when idle")
     relay_confirm_timeout: float = Field(default=30.0, gt=0)
     scheduler_interval: float = Field(default=1.0, gt=0)

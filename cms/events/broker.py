@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import struct
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import aio_pika
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange
+from pamqp import encode
 
 from cms import amqp
 from cms.amqp import BROKER_ERRORS
@@ -23,6 +25,51 @@ from cms.events.outbox import Pending
 log = structlog.get_logger(__name__)
 
 CONTENT_TYPE = "application/cloudevents+json"
+# What pamqp and aiormq raise for a value they cannot write (pamqp: TypeError for a shortstr
+# over 255 bytes; aiormq: ValueError for a long routing key). None of them is a broker error.
+ENCODE_ERRORS: tuple[type[Exception], ...] = (TypeError, ValueError, OverflowError, struct.error)
+
+
+class Refused(Exception):
+    """The row itself cannot be published (not the broker's state): publishing it again
+    would fail again, so it is parked instead of blocking the rows behind it."""
+
+
+def refusal(row: Pending, max_message_bytes: int) -> str | None:
+    """Why the AMQP encoder or the broker would refuse this row for what it is, or None.
+
+    Checks, with pamqp's own encoders, what of the message comes from the row: its short
+    strings (at most 255 bytes each) and its timestamp; and the body's size, since the broker
+    closes the channel for a message over its `max_message_size`. Cheap enough for every
+    row; anything else the encoder refuses at publish time is caught by `refused`.
+    """
+    if len(row.body) > max_message_bytes:
+        return f"body of {len(row.body)} bytes is over the broker's max message size of {max_message_bytes}"
+    strings = {
+        "correlation_id": row.correlation_id,
+        "message_id": str(row.event_id),
+        "type": row.event_type,
+        "routing key": routing_key(row.event_type),
+    }
+    for name, value in strings.items():
+        if value is None:
+            continue
+        try:
+            encode.short_string(value)
+        except ENCODE_ERRORS as exc:
+            return f"{name} not encodable as an AMQP shortstr: {exc}"
+    try:
+        encode.timestamp(row.created_at)
+    except ENCODE_ERRORS as exc:
+        return f"timestamp not encodable: {exc}"
+    return None
+
+
+def refused(failure: BaseException) -> bool:
+    """A publish that failed because of the row: found before publishing, or raised by the
+    encoder inside aiormq (which then gives the delivery tag back: the broker saw nothing, so
+    the channel's confirms stay in step). Nacks, returns, timeouts and closes are not."""
+    return isinstance(failure, (Refused, *ENCODE_ERRORS))
 
 
 def message_of(row: Pending) -> aio_pika.Message:
@@ -41,10 +88,13 @@ def message_of(row: Pending) -> aio_pika.Message:
 class Broker:
     """`async with Broker(url, exchange) as broker`: connected, exchange declared."""
 
-    def __init__(self, url: str, exchange: str, *, confirm_timeout: float) -> None:
+    def __init__(
+        self, url: str, exchange: str, *, confirm_timeout: float, max_message_bytes: int = 128 * 1024 * 1024
+    ) -> None:
         self.url = url
         self.exchange_name = exchange
         self.confirm_timeout = confirm_timeout
+        self.max_message_bytes = max_message_bytes
         self._connection: aio_pika.abc.AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -78,19 +128,28 @@ class Broker:
 
     def publish(self, rows: Sequence[Pending]) -> Publishing:
         """Publish all rows pipelined (each its own publish, all in flight at once, in order on
-        the one channel); await their confirms through the returned `Publishing`."""
+        the one channel); await their confirms through the returned `Publishing`. A row that
+        cannot be published for what it is is not sent: its confirm fails with `Refused`."""
         assert self._exchange is not None, "use `async with Broker(...)`"
         exchange = self._exchange
-        return Publishing(
-            rows,
-            [
-                asyncio.ensure_future(
-                    exchange.publish(message_of(row), routing_key(row.event_type), mandatory=True)
+        loop = asyncio.get_running_loop()
+        confirms: list[asyncio.Future[Any]] = []
+        for row in rows:
+            reason = refusal(row, self.max_message_bytes)
+            try:
+                message = message_of(row) if reason is None else None
+            except ENCODE_ERRORS as exc:
+                message, reason = None, f"not a valid AMQP message: {exc}"
+            if message is None:
+                confirms.append(loop.create_future())
+                confirms[-1].set_exception(Refused(reason))
+            else:
+                confirms.append(
+                    asyncio.ensure_future(
+                        exchange.publish(message, routing_key(row.event_type), mandatory=True)
+                    )
                 )
-                for row in rows
-            ],
-            timeout=self.confirm_timeout,
-        )
+        return Publishing(rows, confirms, timeout=self.confirm_timeout)
 
 
 class Publishing:
@@ -111,6 +170,11 @@ class Publishing:
     @property
     def all_taken(self) -> bool:
         return self._taken == len(self._rows)
+
+    def skip(self) -> None:
+        """Pass over the row whose failure `confirmed` just returned (it was refused and
+        parked) and go on with the rows behind it."""
+        self._taken += 1
 
     async def confirmed(self, at_least: int = 1) -> tuple[list[int], BaseException | None]:
         """Wait until `at_least` more rows (or all that are left) are confirmed; returns the

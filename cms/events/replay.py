@@ -26,7 +26,11 @@ BATCH = 500
 RESYNC_SEQUENCE = "0"  # resync events are not in the log, so they have no place in its sequence
 
 
-async def count_replay(settings: Settings, since: datetime | None, article_id: uuid.UUID | None) -> int:
+async def count_replay(
+    settings: Settings, since: datetime | None, article_id: uuid.UUID | None
+) -> tuple[int, int]:
+    """How many events a replay sends, and how many parked ones it leaves out (they would be
+    refused again; `cms events unpark` gives them back to the relay once fixed)."""
     async with db.connection(settings, application_name="cms-replay") as conn:
         return await outbox.count_stored(conn, since=since, article_id=article_id)
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import httpx2
 import pytest
 from jsonschema import Draft202012Validator
@@ -260,6 +261,42 @@ async def test_an_overlong_x_request_id_is_replaced_not_echoed(api: httpx2.Async
 
     assert response.headers["x-request-id"] != sent
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param(b"\xe9" * 128, id="latin-1 letters"),
+        pytest.param("Stabschefs-ä".encode(), id="utf-8"),
+        pytest.param(b"req\x0b42", id="control character"),
+        pytest.param(b"req\x7f42", id="delete"),
+    ],
+)
+async def test_a_request_id_that_is_not_printable_ascii_is_replaced_in_the_echo_and_the_event(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record], sent: bytes
+) -> None:
+    """Only printable ASCII travels on as a request id: echo, logs and the event's correlation_id."""
+    response = await api.post(
+        "/v1/admin/articles",
+        json={"title": "Stabschefs", "language": "de"},
+        headers=[(b"Authorization", f"Bearer {token['editor']}".encode()), (b"X-Request-ID", sent)],
+    )
+
+    assert response.status_code == 201
+    echoed = response.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", echoed)
+    assert await db.fetchval(
+        "SELECT correlation_id FROM outbox WHERE article_id = $1", response.json()["id"]
+    ) == (echoed)
+
+
+async def test_a_printable_ascii_request_id_with_inner_spaces_is_kept(api: httpx2.AsyncClient) -> None:
+    """A caller's own id, punctuation and inner spaces included, is passed on unchanged."""
+    sent = "desk 7/req:42 (retry #2)"
+
+    response = await api.get("/healthz", headers={"X-Request-ID": sent})
+
+    assert response.headers["x-request-id"] == sent
 
 
 # --- the OpenAPI document and its page ----------------------------------------------------

@@ -13,6 +13,7 @@ import httpx2
 import orjson
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
+from prometheus_client import CollectorRegistry
 
 from cms.app import create_ops_app
 from cms.events.relay import Relay
@@ -86,11 +87,12 @@ RelayStarter = Callable[..., "contextlib.AbstractAsyncContextManager[Relay]"]
 
 @pytest.fixture
 def running_relay(event_settings: Settings) -> RelayStarter:
-    """`async with running_relay(**setting_overrides) as relay:` a relay task for the block."""
+    """`async with running_relay(registry=..., **setting_overrides) as relay:` a relay task for
+    the block, its metrics in `registry` if given."""
 
     @contextlib.asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Relay]:
-        relay = Relay(event_settings.model_copy(update=overrides))
+    async def start(*, registry: CollectorRegistry | None = None, **overrides: Any) -> AsyncIterator[Relay]:
+        relay = Relay(event_settings.model_copy(update=overrides), registry)
         stop = asyncio.Event()
         task = asyncio.create_task(relay.run(stop))
         try:

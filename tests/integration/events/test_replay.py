@@ -186,3 +186,32 @@ async def test_cms_events_replay_command_reports_what_it_sent(
     assert process.returncode == 0, err.decode()
     assert "1 event(s) replayed" in err.decode()
     assert len(await _drain(rebuild_queue, 1)) == 1
+
+
+async def test_replay_leaves_parked_events_out_and_says_how_many(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    event_settings: Settings,
+    rebuild_queue: AbstractQueue,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    """A parked event would be refused again: the replay sends the rest and names what it left out."""
+    for n in range(3):
+        await create_draft(api, token["editor"], title=f"Meldung {n}")
+    await db.execute(
+        "UPDATE outbox SET correlation_id = repeat('x', 300), parked_at = now(), parked_reason = 'too long' "
+        "WHERE sequence = 2"
+    )
+    env = {"CMS_DATABASE_URL": event_settings.database_url, "CMS_AMQP_URL": AMQP_URL, "PATH": ""}
+    cms = str(Path(sys.executable).parent / "cms")
+
+    process = await asyncio.create_subprocess_exec(
+        cms, "events", "replay", "--to", rebuild_queue.name, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+
+    assert process.returncode == 0, err.decode()
+    assert "2 event(s) replayed" in err.decode()
+    assert "1 parked event(s) left out" in err.decode()
+    assert [b["sequence"] for b in await _drain(rebuild_queue, 2)] == ["1", "3"]
+    assert await rebuild_queue.get(fail=False) is None
