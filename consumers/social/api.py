@@ -11,15 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.db import Connection
-from consumers.runtime.errors import TransientError
 from consumers.runtime.http import (
     UUID_PARAM,
-    Conflict,
     Cursor,
-    InvalidInput,
     Limit,
-    NotFound,
     Operation,
     Role,
     Unavailable,
@@ -32,8 +27,7 @@ from consumers.runtime.http import (
     require_role,
 )
 from consumers.runtime.spec import Store
-from consumers.social import delivery, store
-from consumers.social.channels import Channel
+from consumers.social import review, store
 from consumers.social.handler import Social
 from consumers.social.store import Post
 
@@ -116,23 +110,11 @@ def operations(social: Social, holder: Store) -> list[Operation]:
         await require_role(request, Role.editor)
         return await _act(path_uuid(request), "retry", None, None)
 
-    async def _act(post_id: uuid.UUID, action: str, text: str | None, by: str | None) -> Response:
+    async def _act(post_id: uuid.UUID, action: review.Action, text: str | None, by: str | None) -> Response:
         if holder.pool is None:
             raise Unavailable("the social store is not open yet")
         async with holder.pool.acquire() as conn:
-            found = await store.get(conn, post_id)
-            if found is None:
-                raise NotFound(f"no social post {post_id}")
-            channel = social.channel(found.channel)
-            if channel is None or not channel.sends:
-                raise Conflict(f"channel {found.channel!r} is not configured to send (compose only)")
-            if text is not None:
-                _check_text(channel, text)
-            await conn.execute(delivery.LOCK, str(found.article_id), found.channel)
-            try:
-                return json_response(out(await _locked(conn, channel, post_id, action, text, by)))
-            finally:
-                await conn.execute(delivery.UNLOCK, str(found.article_id), found.channel)
+            return json_response(out(await review.act(conn, social, post_id, action, text=text, by=by)))
 
     return [
         Operation(
@@ -170,37 +152,3 @@ def operations(social: Social, holder: Store) -> list[Operation]:
             problems=(409,),
         ),
     ]
-
-
-def _check_text(channel: Channel, text: str) -> None:
-    problem = "the text is empty" if not text.strip() else channel.profile.problem(text)
-    if problem is not None:
-        raise InvalidInput(
-            f"the text does not fit {channel.name}: {problem}", [{"loc": ["body", "text"], "msg": problem}]
-        )
-
-
-async def _locked(
-    conn: Connection, channel: Channel, post_id: uuid.UUID, action: str, text: str | None, by: str | None
-) -> Post:
-    """Claim (committed), then call the network; a retryable failure leaves the post `failed`
-    with the network's words, for the editor to retry."""
-    async with conn.transaction():
-        post = await store.lock_by_id(conn, post_id)
-        assert post is not None
-        if action == "approve" and post.status != "ready":
-            raise Conflict(f"only a post that is ready can be approved; this one is {post.status}")
-        if action == "retry" and post.status != "failed":
-            raise Conflict(f"only a failed post can be retried; this one is {post.status}")
-        if post.article_live and post.remote_id is None:
-            post = await store.claim(conn, post.id, "sending", text=text, by=by, restart=action == "retry")
-        elif not post.article_live and action == "retry" and (post.remote_id or post.maybe_sent):
-            post = await store.claim(conn, post.id, "retracting")
-        else:
-            raise Conflict("the article is not published now, so there is nothing to send")
-    try:
-        if post.status == "retracting":
-            return await delivery.retract(conn, channel, post)
-        return await delivery.send(conn, channel, post)
-    except TransientError as exc:
-        return await store.set_status(conn, post.id, "failed", str(exc))
