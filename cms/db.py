@@ -99,12 +99,16 @@ async def connect(
     return conn
 
 
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+# The one answer to "is the database unreachable?" (not: "was this query wrong?"). Every part
+# treats these alike: the API answers 503, a consumer puts the message back without spending an
+# attempt, the relay and the workers reconnect, delivery reads fall back from the replica.
+UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
 )
 
 
@@ -125,7 +129,7 @@ class ReadPool:
             try:
                 async with replica.acquire() as conn:
                     return await read(conn)
-            except CONNECTION_ERRORS as exc:
+            except UNREACHABLE as exc:
                 self._replica_down_until = time.monotonic() + self.retry_after
                 log.warning("replica.unreachable", error=repr(exc), retry_in=self.retry_after)
         async with self.primary.acquire() as conn:

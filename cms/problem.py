@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import orjson
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cms import db
 from cms.errors import CmsError, Unavailable
 
 log = structlog.get_logger(__name__)
@@ -66,16 +66,9 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return problem(500, "Internal error", detail="something went wrong on our side; it was logged")
 
 
-_CONNECTION_ERRORS: tuple[type[Exception], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-)
-
 HANDLERS: dict[Any, Any] = {
     CmsError: cms_error,
     HTTPException: http_error,
-    **{error: database_unavailable for error in _CONNECTION_ERRORS},
+    **{error: database_unavailable for error in db.UNREACHABLE},
     Exception: server_error,
 }

@@ -32,15 +32,11 @@ log = structlog.get_logger(__name__)
 # Fixed key: every relay of one database competes for the same lock.
 LEADER_LOCK = 0x636D735F72656C  # "cms_rel"
 CHANNEL = "cms_outbox"
+# Unreachable, or the relay's own session ended by a server-side timeout: reconnect either way.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
+    *db.UNREACHABLE,
     asyncpg.QueryCanceledError,
     asyncpg.IdleInTransactionSessionTimeoutError,
-    asyncio.TimeoutError,
 )
 
 

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
+from cms import db
 from consumers.runtime.errors import PermanentError, TransientError
 
 # The store itself is unreachable: not the message's fault, so it costs no attempt.
-OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-)
+OUTAGES = db.UNREACHABLE
 
 
 @dataclass(frozen=True)

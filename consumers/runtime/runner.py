@@ -24,7 +24,6 @@ from pydantic import ValidationError
 from cms import amqp, db
 from cms.amqp import BROKER_ERRORS
 from cms.events.contract import ArticleEvent
-from cms.events.relay import DATABASE_ERRORS
 from cms.settings import Settings
 from cms.workers import backoff, sleep_or_stop, wait_any
 from consumers.runtime import claims, store, topology
@@ -78,7 +77,7 @@ class Consumer:
                     self.store.reads = db.ReadPool(pool, replica)
                     await self._consume(stop)
                 attempt = 0
-            except (*DATABASE_ERRORS, *BROKER_ERRORS) as exc:
+            except (*db.UNREACHABLE, *BROKER_ERRORS) as exc:
                 attempt += 1
                 log.warning("consumer.reconnecting", consumer=self.name, error=repr(exc), attempt=attempt)
             except Exception:
