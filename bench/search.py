@@ -427,14 +427,14 @@ class _Recorder:
         self.statement = ""
         self.rows: list[tuple[Any, ...]] = []
 
-    async def execute(self, statement: str, *args: Any) -> str:
+    async def fetchval(self, statement: str, *args: Any) -> bool:
         self.statement = statement
         self.rows.append(args)
-        return "INSERT 0 1"
+        return False
 
     @staticmethod
-    def record(call: Coroutine[Any, Any, None]) -> None:
-        """Run a coroutine that never suspends (it only calls `execute` above) to its end."""
+    def record(call: Coroutine[Any, Any, object]) -> None:
+        """Run a coroutine that never suspends (it only calls `fetchval` above) to its end."""
         try:
             call.send(None)
         except StopIteration:

@@ -12,17 +12,15 @@ from consumers.search.document import CONFIGS, Document
 
 _UPSERT = """
 INSERT INTO search.documents AS d (article_id, language, slug, title, section, tags, published_at,
-                                   version, config, snippet_text, tsv)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10,
-        setweight(to_tsvector($9::regconfig, $4), 'A')
-        || setweight(to_tsvector($9::regconfig, $11), 'B')
-        || setweight(to_tsvector($9::regconfig, $12), 'C')
-        || setweight(to_tsvector($9::regconfig, array_to_string($6::text[], ' ')), 'C'))
+                                   version, config, snippet_text, tsv, truncated)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10, t.tsv, t.truncated
+FROM search.document_tsv($9::regconfig, $4, $11, $12, $6) AS t
 ON CONFLICT (article_id) DO UPDATE SET
     language = excluded.language, slug = excluded.slug, title = excluded.title,
     section = excluded.section, tags = excluded.tags, published_at = excluded.published_at,
     version = excluded.version, config = excluded.config, snippet_text = excluded.snippet_text,
-    tsv = excluded.tsv, indexed_at = now()"""
+    tsv = excluded.tsv, truncated = excluded.truncated, indexed_at = now()
+RETURNING truncated"""
 _REMOVE = "DELETE FROM search.documents WHERE article_id = $1"
 
 # The query in the document's language; without a language filter, in every configured one
@@ -81,8 +79,9 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="escaped text; matches wrapped in <mark>")
 
 
-async def upsert(conn: Connection, doc: Document) -> None:
-    await conn.execute(
+async def upsert(conn: Connection, doc: Document) -> bool:
+    """True when the body was too long for a tsvector and only its beginning is indexed."""
+    truncated: bool = await conn.fetchval(
         _UPSERT,
         uuid.UUID(doc.article_id),
         doc.language,
@@ -97,6 +96,7 @@ async def upsert(conn: Connection, doc: Document) -> None:
         doc.lead,
         doc.body,
     )
+    return truncated
 
 
 async def remove(conn: Connection, article_id: uuid.UUID) -> None:
