@@ -69,8 +69,12 @@ from consumers.registry import CONSUMERS
 from consumers.runtime import store as runtime_store
 from consumers.runtime import topology
 from consumers.search import SPEC
+from consumers.search import api as search_api
 from consumers.search import store as search_store
+from consumers.search.api import SearchQuery
 from consumers.search.document import Document, config_for
+from consumers.search.query import MAX_WORDS
+from consumers.search.query import plan as search_plan
 
 DEFAULT_AMQP_URL = os.environ.get("CMS_BENCH_AMQP_URL", f"amqp://guest:guest@{HOST}:5672/")
 EDITOR = Actor(name="bench", role=Role.editor)
@@ -287,20 +291,20 @@ async def publish_one(pool: db.Pool, fields: ArticleCreate, probe: Probe, watch:
     watch.pending[probe.word] = probe
 
 
-async def watch_search(conn: Connection, watch: Watch, stop: asyncio.Event, poll: float) -> None:
-    """Run the search query for the unique words of the pending probes, every `poll` seconds."""
+async def watch_search(
+    conn: Connection, settings: Settings, watch: Watch, stop: asyncio.Event, poll: float
+) -> None:
+    """Run the search for the unique words of the pending probes, every `poll` seconds."""
     while not stop.is_set():
         if watch.pending:
-            batch = list(watch.pending.values())[:32]
-            query = " or ".join(p.word for p in batch)
+            batch = list(watch.pending.values())[:MAX_WORDS]
+            query = SearchQuery(q=" or ".join(p.word for p in batch), limit=len(batch))
             sent = time.perf_counter()
-            rows = await conn.fetch(
-                search_store.SEARCH, query, None, config_for(""), None, None, len(batch), 0
-            )
+            hits = await search_api.find(conn, query, 0, settings)
             watch.polls += 1
             watch.poll_seconds += time.perf_counter() - sent
-            for row in rows:
-                probe = watch.by_id.get(str(row["article_id"]))
+            for hit in hits:
+                probe = watch.by_id.get(str(hit.id))
                 if probe is not None and probe.found is None:
                     probe.found = sent  # visible to the snapshot of this query, not of the one before
                     watch.pending.pop(probe.word, None)
@@ -349,7 +353,7 @@ async def publish_to_searchable(args: argparse.Namespace, setup: Setup, texts: C
     ):
         watcher_conn = await db.connect(settings, application_name="bench-watcher")
         stop = asyncio.Event()
-        watcher = asyncio.create_task(watch_search(watcher_conn, watch, stop, args.poll_ms / 1000))
+        watcher = asyncio.create_task(watch_search(watcher_conn, settings, watch, stop, args.poll_ms / 1000))
         try:
             loop = asyncio.get_running_loop()
             start = loop.time() + 0.2
@@ -533,11 +537,19 @@ QUERIES = [
     Query("Pentagon or Nato", "en"),
 ]
 
-_COUNT = f"""
+_COUNT = """
 SELECT count(*) FROM search.documents d
-WHERE d.tsv @@ (CASE WHEN $2::text IS NULL THEN {search_store.ANY_LANGUAGE_QUERY}
-                     ELSE websearch_to_tsquery($3::regconfig, $1) END)
-  AND ($2::text IS NULL OR d.language = $2)"""
+WHERE d.tsv @@ $1::tsquery AND ($2::text IS NULL OR d.language = $2)"""
+
+
+async def count_matches(conn: Connection, query: Query) -> int:
+    """All the articles the query matches (a search ranks the newest of them only)."""
+    config = config_for(query.language) if query.language else None
+    plan = search_plan(await search_store.forms(conn, query.q, config))
+    if plan is None:
+        return 0
+    matches: int = await conn.fetchval(_COUNT, plan.match, query.language)
+    return matches
 
 
 class Http:
@@ -576,7 +588,7 @@ class Http:
 @contextlib.asynccontextmanager
 async def search_server(settings: Settings) -> AsyncIterator[int]:
     """`cms-consumer search` (worker + /v1/search), in this process, on uvicorn; yields its port."""
-    factory, operations = process.parts(SPEC)
+    factory, operations = process.parts(SPEC, settings)
     application = create_ops_app(settings, [factory], name="cms-search", extra_operations=operations)
     port = free_port()
     config = uvicorn.Config(
@@ -617,15 +629,17 @@ async def search_latency(args: argparse.Namespace, setup: Setup, texts: Corpus) 
         http = await Http.open(port)
         try:
             for query in QUERIES:
-                results.append(await _measure(query, http, pool, args.repeats))
+                results.append(await _measure(query, http, pool, settings, args.repeats))
         finally:
             http.close()
     _report_search(args, results)
 
 
-async def _measure(query: Query, http: Http, pool: db.Pool, repeats: int) -> tuple[Query, int, Timings]:
+async def _measure(
+    query: Query, http: Http, pool: db.Pool, settings: Settings, repeats: int
+) -> tuple[Query, int, Timings]:
     target = "/v1/search?" + urlencode(query.params())
-    language, config = query.language, config_for(query.language or "")
+    search = SearchQuery.model_validate(query.params())
 
     async def endpoint() -> list[str]:
         status, body = await http.get(target)
@@ -635,11 +649,11 @@ async def _measure(query: Query, http: Http, pool: db.Pool, repeats: int) -> tup
 
     async def sql() -> list[str]:
         async with pool.acquire() as conn:
-            rows = await conn.fetch(search_store.SEARCH, query.q, language, config, None, None, 20, 0)
-        return [str(row["article_id"]) for row in rows]
+            hits = await search_api.find(conn, search, 0, settings)
+        return [str(hit.id) for hit in hits]
 
     async with pool.acquire() as conn:
-        matches: int = await conn.fetchval(_COUNT, query.q, language, config)
+        matches = await count_matches(conn, query)
     await http.reopen_if_closed()
     if await endpoint() != await sql():
         raise RuntimeError(f"{target}: the endpoint and the SQL disagree")
