@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import httpx2
@@ -11,6 +13,7 @@ import httpx2
 from cms.settings import Settings
 from consumers.search import SPEC as SEARCH
 from consumers.search import store
+from consumers.search.query import plan as search_plan
 from tests.integration.events.conftest import running_consumer
 
 COMMON = [
@@ -167,3 +170,42 @@ async def test_a_search_over_its_time_limit_answers_503_with_retry_after(
         assert problem["status"] == 503
         assert "took too long" in problem["detail"]
     assert ready.status_code == 200
+
+
+def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in _nodes(child))]
+
+
+async def test_candidates_come_from_the_gin_index_even_when_every_article_matches(
+    search_app: httpx2.AsyncClient, db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """Shown by the plan: the index finds the matches (no table scan that reads every tsvector),
+    and only the newest `candidates` of them are ranked, however many match."""
+    await _fill(db, 3000)
+    plan = search_plan(await store.forms(db, " or ".join(COMMON[:16]), None))
+    assert plan is not None
+    arguments = [
+        plan.match,
+        plan.narrow,
+        plan.exact,
+        plan.configs,
+        plan.queries,
+        None,
+        None,
+        None,
+        100,
+        20,
+        0,
+    ]
+
+    for _ in range(7):  # past the five custom plans of a prepared statement, into the generic one
+        [explained] = json.loads(
+            await db.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) " + store.SEARCH, *arguments)
+        )
+        nodes = _nodes(explained["Plan"])
+        scans = {node["Node Type"] for node in nodes if node.get("Relation Name") == "documents"}
+        assert scans == {"Bitmap Heap Scan"}, scans
+        [matched] = [node for node in nodes if node.get("Index Name") == "documents_tsv"]
+        assert matched["Actual Rows"] == 3000
+        [candidates] = [node for node in nodes if node.get("Subplan Name") == "CTE candidates"]
+        assert candidates["Actual Rows"] == 100
