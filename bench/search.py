@@ -1,6 +1,7 @@
 """Search benchmark: publish → searchable latency, and search latency over 100,000 articles.
 
     python -m bench.search [--publishes 500] [--rate 20] [--documents 100000] [--repeats 40]
+                           [--hostile | --hostile-only]
 
 1. Publish → searchable. The relay and the search consumer run as operators run them,
    `cms relay` and `cms-consumer search`, each in a process of its own (or, with
@@ -9,7 +10,7 @@
    `cms.articles.service` (create, then publish: two transactions, as an editor does) at a
    steady rate paced by the clock, each a realistic article (about 500 words, German or
    English) whose title carries a unique word. A watcher runs the real search query
-   (`consumers.search.store.SEARCH`, the SQL behind `GET /v1/search`, any language) for the
+   (`consumers.search.api.find`, the statements behind `GET /v1/search`, any language) for the
    unique words of the articles not yet found, every `--poll-ms`. Latency = the start of the
    poll that found an article - the publish transaction's commit returning. Two partial
    figures show where the time goes: the arrival of the event on a queue of our own bound to
@@ -21,8 +22,10 @@
    VACUUM ANALYZE. The search consumer's HTTP app (`cms-consumer search`: worker and
    `GET /v1/search`) runs in this process on a real uvicorn server on 127.0.0.1; a
    keep-alive HTTP/1.1 client asks it a set of queries, alternating request by request with
-   the same SQL (`SEARCH`) run straight through asyncpg on a pool like the consumer's. The
-   figure per query: endpoint ÷ SQL latency.
+   the same statements (`consumers.search.api.find`) run straight through asyncpg on a pool
+   like the consumer's. The figure per query: endpoint ÷ SQL latency.
+3. Hostile queries (`--hostile`, or `--hostile-only` without the common ones): see
+   bench.search_hostile. Every query must answer under 1 s, with 200 or 422.
 
 Everything it creates (the database `cms_bench_search_<pid>`, the consumer's queues and the
 exchange under a unique prefix, the processes) is removed at the end, also on error.
@@ -53,6 +56,7 @@ import orjson
 import uvicorn
 from aio_pika.abc import AbstractIncomingMessage
 
+from bench import search_hostile
 from bench.common import DEFAULT_SERVER_DSN, HOST, ROOT, dsn_for, free_port, run
 from bench.search_corpus import Corpus, corpus
 from cms import db, migrate
@@ -628,11 +632,26 @@ async def search_latency(args: argparse.Namespace, setup: Setup, texts: Corpus) 
     ):
         http = await Http.open(port)
         try:
-            for query in QUERIES:
+            for query in [] if args.hostile_only else QUERIES:
                 results.append(await _measure(query, http, pool, settings, args.repeats))
         finally:
             http.close()
-    _report_search(args, results)
+        if results:
+            _report_search(args, results)
+        if args.hostile or args.hostile_only:
+            await hostile_queries(args, port)
+
+
+async def hostile_queries(args: argparse.Namespace, port: int) -> None:
+    print(f"\n3. hostile queries over {args.documents:,} indexed articles (GET /v1/search)")
+    for connections in args.hostile_connections:
+        clients = [await Http.open(port) for _ in range(connections)]
+        try:
+            outcomes = await search_hostile.run(list(clients), args.hostile_repeats)
+        finally:
+            for client in clients:
+                client.close()
+        search_hostile.report(outcomes, len(clients), args.hostile_repeats, load())
 
 
 async def _measure(
@@ -679,7 +698,8 @@ def _report_search(args: argparse.Namespace, results: list[tuple[Query, int, Tim
     print(
         f"   {args.repeats} requests per query and side, alternating (a query's p99 is its slowest);\n"
         "   endpoint = GET /v1/search over a keep-alive connection to uvicorn in this process;\n"
-        "   SQL = consumers.search.store.SEARCH via asyncpg on a pool like the consumer's; in ms;\n"
+        "   SQL = consumers.search.api.find (the endpoint's statements) on a pool like the\n"
+        "   consumer's; in ms;\n"
         f"   {load()}\n"
     )
     print(
@@ -743,6 +763,19 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=sorted(SYSTEMS),
         default="processes",
         help="relay and search consumer as `cms relay` + `cms-consumer search`, or as `cms up`",
+    )
+    parser.add_argument(
+        "--hostile", action="store_true", help="part 3 after part 2: hostile queries (bench.search_hostile)"
+    )
+    parser.add_argument("--hostile-only", action="store_true", help="of part 2, only the index and part 3")
+    parser.add_argument(
+        "--hostile-repeats", type=int, default=3, help="requests per hostile query and connection"
+    )
+    parser.add_argument(
+        "--hostile-connections",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 4],
+        help="connections asking each hostile query at once; a run per number (1: its latency alone)",
     )
     parser.add_argument("--skip-latency", action="store_true", help="leave out part 1")
     parser.add_argument("--skip-search", action="store_true", help="leave out part 2")
