@@ -403,7 +403,7 @@ async def publish_to_searchable(args: argparse.Namespace, setup: Setup, texts: C
     mean_poll = watch.poll_seconds / watch.polls if watch.polls else 0.0
     print(
         "   each publish: service.create + service.publish (two transactions, ~500-word article);\n"
-        "   found by: the SEARCH query of GET /v1/search (any language) run through asyncpg for the\n"
+        "   found by: the statements of GET /v1/search (api.find, any language) through asyncpg for the\n"
         f"   pending articles' unique title words every {args.poll_ms:g} ms (a poll took {ms(mean_poll)} ms"
         " on average);\n"
         f"   publishing finished {lateness * 1000:.0f} ms after the last scheduled start\n"
