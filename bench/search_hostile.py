@@ -63,7 +63,7 @@ HOSTILE = [
     Hostile("a URL of common words", "https://" + "/".join(_COMMON[:15])),
     Hostile("wildcards and operators", "Regierung:* *:* !(&|) <-> <2> '' \\ -- ; %00 or or or ((("),
     Hostile("256 characters of one word", "x" * 256),
-    Hostile("256 characters of punctuation", "!&|()<->:*'\"\\-" * 18 + "!&|()"),
+    Hostile("256 characters of punctuation", ("!&|()<->:*'\"\\-" * 20)[:256]),
     Hostile(
         "unicode junk",
         "\u0301\u200b\U0001d518\U0001d52b \u2603 \ufeff\U0010ffff \u202e Regierung \u00dc\u0308ber",

@@ -152,10 +152,9 @@ async def forms(conn: Connection, q: str, config: str | None) -> list[Form]:
 
 
 async def limit_statement_time(conn: Connection, limit: timedelta) -> None:
-    """For the rest of the transaction the connection is in."""
-    await conn.execute(
-        "SELECT set_config('statement_timeout', $1, true)", f"{int(limit.total_seconds() * 1000)}ms"
-    )
+    """For the rest of the transaction the connection is in (at least 1 ms: 0 means none)."""
+    milliseconds = max(1, int(limit.total_seconds() * 1000))
+    await conn.execute("SELECT set_config('statement_timeout', $1, true)", f"{milliseconds}ms")
 
 
 async def search(
