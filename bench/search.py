@@ -1,6 +1,7 @@
 """Search benchmark: publish → searchable latency, and search latency over 100,000 articles.
 
     python -m bench.search [--publishes 500] [--rate 20] [--documents 100000] [--repeats 40]
+                           [--hostile | --hostile-only]
 
 1. Publish → searchable. The relay and the search consumer run as operators run them,
    `cms relay` and `cms-consumer search`, each in a process of its own (or, with
@@ -9,7 +10,7 @@
    `cms.articles.service` (create, then publish: two transactions, as an editor does) at a
    steady rate paced by the clock, each a realistic article (about 500 words, German or
    English) whose title carries a unique word. A watcher runs the real search query
-   (`consumers.search.store.SEARCH`, the SQL behind `GET /v1/search`, any language) for the
+   (`consumers.search.api.find`, the statements behind `GET /v1/search`, any language) for the
    unique words of the articles not yet found, every `--poll-ms`. Latency = the start of the
    poll that found an article - the publish transaction's commit returning. Two partial
    figures show where the time goes: the arrival of the event on a queue of our own bound to
@@ -21,8 +22,10 @@
    VACUUM ANALYZE. The search consumer's HTTP app (`cms-consumer search`: worker and
    `GET /v1/search`) runs in this process on a real uvicorn server on 127.0.0.1; a
    keep-alive HTTP/1.1 client asks it a set of queries, alternating request by request with
-   the same SQL (`SEARCH`) run straight through asyncpg on a pool like the consumer's. The
-   figure per query: endpoint ÷ SQL latency.
+   the same statements (`consumers.search.api.find`) run straight through asyncpg on a pool
+   like the consumer's. The figure per query: endpoint ÷ SQL latency.
+3. Hostile queries (`--hostile`, or `--hostile-only` without the common ones): see
+   bench.search_hostile. Every query must answer under 1 s, with 200 or 422.
 
 Everything it creates (the database `cms_bench_search_<pid>`, the consumer's queues and the
 exchange under a unique prefix, the processes) is removed at the end, also on error.
@@ -53,6 +56,7 @@ import orjson
 import uvicorn
 from aio_pika.abc import AbstractIncomingMessage
 
+from bench import search_hostile
 from bench.common import DEFAULT_SERVER_DSN, HOST, ROOT, dsn_for, free_port, run
 from bench.search_corpus import Corpus, corpus
 from cms import db, migrate
@@ -69,8 +73,12 @@ from consumers.registry import CONSUMERS
 from consumers.runtime import store as runtime_store
 from consumers.runtime import topology
 from consumers.search import SPEC
+from consumers.search import api as search_api
 from consumers.search import store as search_store
+from consumers.search.api import SearchQuery
 from consumers.search.document import Document, config_for
+from consumers.search.query import MAX_WORDS
+from consumers.search.query import plan as search_plan
 
 DEFAULT_AMQP_URL = os.environ.get("CMS_BENCH_AMQP_URL", f"amqp://guest:guest@{HOST}:5672/")
 EDITOR = Actor(name="bench", role=Role.editor)
@@ -287,20 +295,20 @@ async def publish_one(pool: db.Pool, fields: ArticleCreate, probe: Probe, watch:
     watch.pending[probe.word] = probe
 
 
-async def watch_search(conn: Connection, watch: Watch, stop: asyncio.Event, poll: float) -> None:
-    """Run the search query for the unique words of the pending probes, every `poll` seconds."""
+async def watch_search(
+    conn: Connection, settings: Settings, watch: Watch, stop: asyncio.Event, poll: float
+) -> None:
+    """Run the search for the unique words of the pending probes, every `poll` seconds."""
     while not stop.is_set():
         if watch.pending:
-            batch = list(watch.pending.values())[:32]
-            query = " or ".join(p.word for p in batch)
+            batch = list(watch.pending.values())[:MAX_WORDS]
+            query = SearchQuery(q=" or ".join(p.word for p in batch), limit=len(batch))
             sent = time.perf_counter()
-            rows = await conn.fetch(
-                search_store.SEARCH, query, None, config_for(""), None, None, len(batch), 0
-            )
+            hits = await search_api.find(conn, query, 0, settings)
             watch.polls += 1
             watch.poll_seconds += time.perf_counter() - sent
-            for row in rows:
-                probe = watch.by_id.get(str(row["article_id"]))
+            for hit in hits:
+                probe = watch.by_id.get(str(hit.id))
                 if probe is not None and probe.found is None:
                     probe.found = sent  # visible to the snapshot of this query, not of the one before
                     watch.pending.pop(probe.word, None)
@@ -349,7 +357,7 @@ async def publish_to_searchable(args: argparse.Namespace, setup: Setup, texts: C
     ):
         watcher_conn = await db.connect(settings, application_name="bench-watcher")
         stop = asyncio.Event()
-        watcher = asyncio.create_task(watch_search(watcher_conn, watch, stop, args.poll_ms / 1000))
+        watcher = asyncio.create_task(watch_search(watcher_conn, settings, watch, stop, args.poll_ms / 1000))
         try:
             loop = asyncio.get_running_loop()
             start = loop.time() + 0.2
@@ -395,7 +403,7 @@ async def publish_to_searchable(args: argparse.Namespace, setup: Setup, texts: C
     mean_poll = watch.poll_seconds / watch.polls if watch.polls else 0.0
     print(
         "   each publish: service.create + service.publish (two transactions, ~500-word article);\n"
-        "   found by: the SEARCH query of GET /v1/search (any language) run through asyncpg for the\n"
+        "   found by: the statements of GET /v1/search (api.find, any language) through asyncpg for the\n"
         f"   pending articles' unique title words every {args.poll_ms:g} ms (a poll took {ms(mean_poll)} ms"
         " on average);\n"
         f"   publishing finished {lateness * 1000:.0f} ms after the last scheduled start\n"
@@ -427,14 +435,14 @@ class _Recorder:
         self.statement = ""
         self.rows: list[tuple[Any, ...]] = []
 
-    async def execute(self, statement: str, *args: Any) -> str:
+    async def fetchval(self, statement: str, *args: Any) -> bool:
         self.statement = statement
         self.rows.append(args)
-        return "INSERT 0 1"
+        return False
 
     @staticmethod
-    def record(call: Coroutine[Any, Any, None]) -> None:
-        """Run a coroutine that never suspends (it only calls `execute` above) to its end."""
+    def record(call: Coroutine[Any, Any, object]) -> None:
+        """Run a coroutine that never suspends (it only calls `fetchval` above) to its end."""
         try:
             call.send(None)
         except StopIteration:
@@ -533,11 +541,19 @@ QUERIES = [
     Query("Pentagon or Nato", "en"),
 ]
 
-_COUNT = f"""
+_COUNT = """
 SELECT count(*) FROM search.documents d
-WHERE d.tsv @@ (CASE WHEN $2::text IS NULL THEN {search_store.ANY_LANGUAGE_QUERY}
-                     ELSE websearch_to_tsquery($3::regconfig, $1) END)
-  AND ($2::text IS NULL OR d.language = $2)"""
+WHERE d.tsv @@ $1::tsquery AND ($2::text IS NULL OR d.language = $2)"""
+
+
+async def count_matches(conn: Connection, query: Query) -> int:
+    """All the articles the query matches (a search ranks the newest of them only)."""
+    config = config_for(query.language) if query.language else None
+    plan = search_plan(await search_store.forms(conn, query.q, config))
+    if plan is None:
+        return 0
+    matches: int = await conn.fetchval(_COUNT, plan.match, query.language)
+    return matches
 
 
 class Http:
@@ -576,7 +592,7 @@ class Http:
 @contextlib.asynccontextmanager
 async def search_server(settings: Settings) -> AsyncIterator[int]:
     """`cms-consumer search` (worker + /v1/search), in this process, on uvicorn; yields its port."""
-    factory, operations = process.parts(SPEC)
+    factory, operations = process.parts(SPEC, settings)
     application = create_ops_app(settings, [factory], name="cms-search", extra_operations=operations)
     port = free_port()
     config = uvicorn.Config(
@@ -616,16 +632,33 @@ async def search_latency(args: argparse.Namespace, setup: Setup, texts: Corpus) 
     ):
         http = await Http.open(port)
         try:
-            for query in QUERIES:
-                results.append(await _measure(query, http, pool, args.repeats))
+            for query in [] if args.hostile_only else QUERIES:
+                results.append(await _measure(query, http, pool, settings, args.repeats))
         finally:
             http.close()
-    _report_search(args, results)
+        if results:
+            _report_search(args, results)
+        if args.hostile or args.hostile_only:
+            await hostile_queries(args, port)
 
 
-async def _measure(query: Query, http: Http, pool: db.Pool, repeats: int) -> tuple[Query, int, Timings]:
+async def hostile_queries(args: argparse.Namespace, port: int) -> None:
+    print(f"\n3. hostile queries over {args.documents:,} indexed articles (GET /v1/search)")
+    for connections in args.hostile_connections:
+        clients = [await Http.open(port) for _ in range(connections)]
+        try:
+            outcomes = await search_hostile.run(list(clients), args.hostile_repeats)
+        finally:
+            for client in clients:
+                client.close()
+        search_hostile.report(outcomes, len(clients), args.hostile_repeats, load())
+
+
+async def _measure(
+    query: Query, http: Http, pool: db.Pool, settings: Settings, repeats: int
+) -> tuple[Query, int, Timings]:
     target = "/v1/search?" + urlencode(query.params())
-    language, config = query.language, config_for(query.language or "")
+    search = SearchQuery.model_validate(query.params())
 
     async def endpoint() -> list[str]:
         status, body = await http.get(target)
@@ -635,11 +668,11 @@ async def _measure(query: Query, http: Http, pool: db.Pool, repeats: int) -> tup
 
     async def sql() -> list[str]:
         async with pool.acquire() as conn:
-            rows = await conn.fetch(search_store.SEARCH, query.q, language, config, None, None, 20, 0)
-        return [str(row["article_id"]) for row in rows]
+            hits = await search_api.find(conn, search, 0, settings)
+        return [str(hit.id) for hit in hits]
 
     async with pool.acquire() as conn:
-        matches: int = await conn.fetchval(_COUNT, query.q, language, config)
+        matches = await count_matches(conn, query)
     await http.reopen_if_closed()
     if await endpoint() != await sql():
         raise RuntimeError(f"{target}: the endpoint and the SQL disagree")
@@ -665,7 +698,8 @@ def _report_search(args: argparse.Namespace, results: list[tuple[Query, int, Tim
     print(
         f"   {args.repeats} requests per query and side, alternating (a query's p99 is its slowest);\n"
         "   endpoint = GET /v1/search over a keep-alive connection to uvicorn in this process;\n"
-        "   SQL = consumers.search.store.SEARCH via asyncpg on a pool like the consumer's; in ms;\n"
+        "   SQL = consumers.search.api.find (the endpoint's statements) on a pool like the\n"
+        "   consumer's; in ms;\n"
         f"   {load()}\n"
     )
     print(
@@ -729,6 +763,19 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=sorted(SYSTEMS),
         default="processes",
         help="relay and search consumer as `cms relay` + `cms-consumer search`, or as `cms up`",
+    )
+    parser.add_argument(
+        "--hostile", action="store_true", help="part 3 after part 2: hostile queries (bench.search_hostile)"
+    )
+    parser.add_argument("--hostile-only", action="store_true", help="of part 2, only the index and part 3")
+    parser.add_argument(
+        "--hostile-repeats", type=int, default=3, help="requests per hostile query and connection"
+    )
+    parser.add_argument(
+        "--hostile-connections",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 4],
+        help="connections asking each hostile query at once; a run per number (1: its latency alone)",
     )
     parser.add_argument("--skip-latency", action="store_true", help="leave out part 1")
     parser.add_argument("--skip-search", action="store_true", help="leave out part 2")

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     social_database_url: str | None = Field(default=None, repr=False)
     ads_database_url: str | None = Field(default=None, repr=False)
     search_port: int = 8011
+    # Public search: one request may hold the database this long (then 503 with Retry-After),
+    # and ranks at most this many of the newest matching articles.
+    search_statement_timeout: timedelta = Field(default=timedelta(seconds=2), gt=timedelta(0))
+    search_max_candidates: int = Field(default=1000, ge=100, le=100_000)
     social_port: int = 8012
     ads_port: int = 8013
     ads_layout_file: Path | None = Field(

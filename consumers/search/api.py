@@ -6,14 +6,18 @@ import base64
 import binascii
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cms.db import Connection
+from cms.settings import Settings
 from consumers.runtime.http import Limit, Operation, Unavailable, invalid_cursor, json_response, parse_query
 from consumers.runtime.spec import Store
+from consumers.search import query as search_query
 from consumers.search import store
 from consumers.search.document import config_for
+from consumers.search.query import MAX_QUERY_CHARS, MAX_WORDS
 from consumers.search.store import SearchHit
 
 MAX_OFFSET = 10_000
@@ -21,7 +25,15 @@ MAX_OFFSET = 10_000
 
 class SearchQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    q: Annotated[str, Field(min_length=1, max_length=500, description='web syntax: "a phrase", -not, or')]
+    q: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_QUERY_CHARS,
+            description=f'web syntax: "a phrase", -not, or; at most {MAX_WORDS} words',
+        ),
+        AfterValidator(search_query.check_words),
+    ]
     language: Annotated[str | None, Field(pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$", max_length=35)] = (
         None
     )
@@ -55,29 +67,37 @@ def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
 
-def operations(index: Store) -> list[Operation]:
+async def find(conn: Connection, query: SearchQuery, offset: int, settings: Settings) -> list[SearchHit]:
+    """The hits of one search, in one transaction, so that public search's short statement
+    timeout ends with it."""
+    async with conn.transaction(readonly=True):
+        await store.limit_statement_time(conn, settings.search_statement_timeout)
+        config = config_for(query.language) if query.language else None
+        plan = search_query.plan(await store.forms(conn, query.q, config))
+        if plan is None or offset >= settings.search_max_candidates:
+            return []
+        return await store.search(
+            conn,
+            plan,
+            language=query.language,
+            section=query.section,
+            tag=query.tag,
+            candidates=settings.search_max_candidates,
+            limit=query.limit,
+            offset=offset,
+        )
+
+
+def operations(index: Store, settings: Settings) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
         offset = _offset(query.cursor)
         if index.reads is None:
             raise Unavailable("the search index is not open yet")
-        hits = await index.reads.run(
-            lambda conn: store.search(
-                conn,
-                q=query.q,
-                language=query.language,
-                config=config_for(query.language or ""),
-                section=query.section,
-                tag=query.tag,
-                limit=query.limit,
-                offset=offset,
-            )
-        )
-        more = len(hits) == query.limit and offset + query.limit <= MAX_OFFSET
-        page = SearchPage(
-            items=hits,
-            next_cursor=_cursor(offset + query.limit) if more else None,
-        )
+        hits = await index.reads.run(lambda conn: find(conn, query, offset, settings))
+        end = offset + query.limit
+        more = len(hits) == query.limit and end <= MAX_OFFSET and end < settings.search_max_candidates
+        page = SearchPage(items=hits, next_cursor=_cursor(end) if more else None)
         return json_response(page, headers={"Cache-Control": "public, max-age=30"})
 
     return [

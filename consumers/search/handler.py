@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import structlog
+
 from cms.db import Connection
 from cms.events.contract import Article, ArticleEvent
 from consumers.search import store
 from consumers.search.document import document_of
+
+log = structlog.get_logger(__name__)
 
 
 def is_searchable(article: Article) -> bool:
@@ -14,6 +18,10 @@ def is_searchable(article: Article) -> bool:
 
 async def apply(conn: Connection, event: ArticleEvent) -> None:
     if is_searchable(event.data):
-        await store.upsert(conn, document_of(event.data))
+        document = document_of(event.data)
+        if await store.upsert(conn, document):
+            # Not an error (the index holds the live text, as much as a tsvector takes), but
+            # the end of this article cannot be found: worth a look if it happens often.
+            log.warning("search.body_truncated", body_chars=len(document.body))
     else:
         await store.remove(conn, event.data.id)

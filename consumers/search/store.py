@@ -3,69 +3,106 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar
 
+import asyncpg
 from pydantic import BaseModel, Field
 
 from cms.db import Connection
-from consumers.search.document import CONFIGS, Document
+from consumers.runtime.http import Unavailable
+from consumers.search.document import Document
+from consumers.search.query import Form, Plan
 
 _UPSERT = """
 INSERT INTO search.documents AS d (article_id, language, slug, title, section, tags, published_at,
-                                   version, config, snippet_text, tsv)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10,
-        setweight(to_tsvector($9::regconfig, $4), 'A')
-        || setweight(to_tsvector($9::regconfig, $11), 'B')
-        || setweight(to_tsvector($9::regconfig, $12), 'C')
-        || setweight(to_tsvector($9::regconfig, array_to_string($6::text[], ' ')), 'C'))
+                                   version, config, snippet_text, tsv, truncated)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10, t.tsv, t.truncated
+FROM search.document_tsv($9::regconfig, $4, $11, $12, $6) AS t
 ON CONFLICT (article_id) DO UPDATE SET
     language = excluded.language, slug = excluded.slug, title = excluded.title,
     section = excluded.section, tags = excluded.tags, published_at = excluded.published_at,
     version = excluded.version, config = excluded.config, snippet_text = excluded.snippet_text,
-    tsv = excluded.tsv, indexed_at = now()"""
+    tsv = excluded.tsv, truncated = excluded.truncated, indexed_at = now()
+RETURNING truncated"""
 _REMOVE = "DELETE FROM search.documents WHERE article_id = $1"
 
-# The query in the document's language; without a language filter, in every configured one
-# (OR-ed), so a German reader's "Luxusgüter" still finds "Luxusgütern" among mixed languages.
-# Most configurations parse a word alike, so only the distinct forms are OR-ed: matches and
-# ranks are the same as with the repeats, but ts_rank_cd and ts_headline pay for every operand
-# (29 of them made a search without a language 5-10 times slower), and ts_headline counts a
-# word once per matching operand, which cut snippets short of MaxWords.
-_ALL_CONFIGS = sorted({*CONFIGS.values(), "simple"})
-_ALTERNATIVES = ", ".join(f"websearch_to_tsquery('{c}', $1)" for c in _ALL_CONFIGS)
-ANY_LANGUAGE_QUERY = (
-    "(SELECT string_agg(DISTINCT '(' || a::text || ')', ' | ')::tsquery"
-    f" FROM unnest(ARRAY[{_ALTERNATIVES}]) AS a WHERE numnode(a) > 0)"
+# The query as each configuration parses it: the one of the language asked for, or else those
+# of the documents present (a loose scan of documents_config: one probe per configuration,
+# rather than all ~30 configurations PostgreSQL has, which multiplied the work of a search).
+_FORMS = """
+WITH RECURSIVE present(config) AS (
+    (SELECT config FROM search.documents ORDER BY config LIMIT 1)
+    UNION ALL
+    SELECT (SELECT d.config FROM search.documents d WHERE d.config > p.config ORDER BY d.config LIMIT 1)
+    FROM present p WHERE p.config IS NOT NULL
+),
+configs(config) AS (
+    SELECT config FROM present WHERE config IS NOT NULL AND $2::regconfig IS NULL
+    UNION ALL
+    SELECT $2::regconfig WHERE $2::regconfig IS NOT NULL
 )
+SELECT config::text AS config, q::text AS query, querytree(q) AS indexable, numnode(q) AS nodes
+FROM configs, websearch_to_tsquery(config, $1) AS q
+ORDER BY config::text"""
 
 # Ranking: cover density normalised to 0..1, times a mild recency boost (at most +25 %,
 # halving every week), so relevance leads and freshness breaks near-ties.
 _RANK = (
-    "ts_rank_cd(d.tsv, q.query, 32) * (1 + 0.25 / (1 + extract(epoch FROM now() - d.published_at)"
-    " / 604800.0))"
+    "ts_rank_cd(c.tsv, coalesce(f.query, $1::tsquery), 32)"
+    " * (1 + 0.25 / (1 + extract(epoch FROM now() - c.published_at) / 604800.0))"
 )
-# `q` is MATERIALIZED so that the query is parsed once per search. Inlined, it was folded into
-# a constant only in custom plans; once PostgreSQL settled on the generic plan of the prepared
-# statement (after five runs on a connection), it parsed the query again for every matching row.
+# The candidates are the newest articles the index finds for `narrow` ($2), at most $9: their
+# number bounds the work of ranking, phrase checks and snippets whatever the query, where
+# ranking every match took 18-35 s for an OR of common words over 30,000 articles. A phrase
+# query is then checked against `match` ($1) on those only ($3: no need). Each candidate is
+# ranked and highlighted with the query as its own configuration parses it ($4, $5).
+#
+# `narrow` is MATERIALIZED so that the planner does not see its value. When it does (a custom
+# plan) and the words are common, it rightly expects most rows to match and reads the table,
+# testing each row's tsvector: that detoasts every one of them (0.5 s over 30,000 articles).
+# Blind, it takes the GIN index's bitmap: posting lists, then only `published_at` of the rows.
 SEARCH = f"""
-WITH q AS MATERIALIZED (SELECT CASE WHEN $2::text IS NULL THEN {ANY_LANGUAGE_QUERY}
-                                    ELSE websearch_to_tsquery($3::regconfig, $1) END AS query),
-hits AS (
+WITH forms AS MATERIALIZED (
+    SELECT * FROM unnest($4::regconfig[], $5::tsquery[]) AS f(config, query)
+),
+q AS MATERIALIZED (SELECT $2::tsquery AS narrow),
+candidates AS MATERIALIZED (
     SELECT d.article_id, d.slug, d.language, d.title, d.section, d.published_at, d.config,
-           d.snippet_text, {_RANK} AS rank, q.query
+           d.snippet_text, d.tsv
     FROM search.documents d, q
-    WHERE d.tsv @@ q.query
-      AND ($2::text IS NULL OR d.language = $2)
-      AND ($4::text IS NULL OR d.section = $4)
-      AND ($5::text IS NULL OR d.tags @> ARRAY[$5::text])
-    ORDER BY rank DESC, d.article_id
-    LIMIT $6 OFFSET $7
+    WHERE d.tsv @@ q.narrow
+      AND ($6::text IS NULL OR d.language = $6)
+      AND ($7::text IS NULL OR d.section = $7)
+      AND ($8::text IS NULL OR d.tags @> ARRAY[$8::text])
+    ORDER BY d.published_at DESC, d.article_id
+    LIMIT $9
+),
+hits AS (
+    SELECT c.article_id, c.slug, c.language, c.title, c.section, c.published_at, c.config,
+           c.snippet_text, {_RANK} AS rank,
+           coalesce(f.query, $1::tsquery) AS query
+    FROM candidates c LEFT JOIN forms f ON f.config = c.config
+    WHERE $3::boolean OR c.tsv @@ $1::tsquery
+    ORDER BY rank DESC, c.article_id
+    LIMIT $10 OFFSET $11
 )
 SELECT article_id, slug, language, title, section, published_at, rank,
        ts_headline(config, snippet_text, query,
                    'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, '
                    'FragmentDelimiter=" … "') AS snippet
 FROM hits ORDER BY rank DESC, article_id"""
+
+
+class SearchTimedOut(Unavailable):
+    """The search took longer than public search may hold the database."""
+
+    type_slug = "search-timeout"
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": "2"}
+
+
+def _timed_out() -> SearchTimedOut:
+    return SearchTimedOut("the search took too long; try again shortly, or with fewer or rarer words")
 
 
 class SearchHit(BaseModel):
@@ -81,8 +118,9 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="escaped text; matches wrapped in <mark>")
 
 
-async def upsert(conn: Connection, doc: Document) -> None:
-    await conn.execute(
+async def upsert(conn: Connection, doc: Document) -> bool:
+    """True when the body was too long for a tsvector and only its beginning is indexed."""
+    truncated: bool = await conn.fetchval(
         _UPSERT,
         uuid.UUID(doc.article_id),
         doc.language,
@@ -97,24 +135,56 @@ async def upsert(conn: Connection, doc: Document) -> None:
         doc.lead,
         doc.body,
     )
+    return truncated
 
 
 async def remove(conn: Connection, article_id: uuid.UUID) -> None:
     await conn.execute(_REMOVE, article_id)
 
 
+async def forms(conn: Connection, q: str, config: str | None) -> list[Form]:
+    """The query as `config` parses it, or (None) as each configuration of the index does."""
+    try:
+        rows = await conn.fetch(_FORMS, q, config)
+    except asyncpg.QueryCanceledError:
+        raise _timed_out() from None
+    return [Form(r["config"], r["query"], r["indexable"], r["nodes"]) for r in rows]
+
+
+async def limit_statement_time(conn: Connection, limit: timedelta) -> None:
+    """For the rest of the transaction the connection is in (at least 1 ms: 0 means none)."""
+    milliseconds = max(1, int(limit.total_seconds() * 1000))
+    await conn.execute("SELECT set_config('statement_timeout', $1, true)", f"{milliseconds}ms")
+
+
 async def search(
     conn: Connection,
+    plan: Plan,
     *,
-    q: str,
     language: str | None,
-    config: str,
     section: str | None,
     tag: str | None,
+    candidates: int,
     limit: int,
     offset: int,
 ) -> list[SearchHit]:
-    rows = await conn.fetch(SEARCH, q, language, config, section, tag, limit, offset)
+    try:
+        rows = await conn.fetch(
+            SEARCH,
+            plan.match,
+            plan.narrow,
+            plan.exact,
+            plan.configs,
+            plan.queries,
+            language,
+            section,
+            tag,
+            candidates,
+            limit,
+            offset,
+        )
+    except asyncpg.QueryCanceledError:
+        raise _timed_out() from None
     return [
         SearchHit(
             id=r["article_id"],

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import string
+
+import aio_pika
 import asyncpg
 import httpx2
 
-from tests.helpers import action, bearer, create_draft, fixture, publish
-from tests.integration.events.conftest import RelayStarter, eventually
+from cms.settings import Settings
+from consumers.runtime.topology import dlq_name
+from consumers.search import SPEC as SEARCH
+from tests.helpers import action, bearer, create_draft, fixture, patch, publish
+from tests.integration.events.conftest import AMQP_URL, RelayStarter, eventually
 
 
 async def _hits(search: httpx2.AsyncClient, q: str, **params: str) -> list[dict[str, object]]:
@@ -204,3 +211,71 @@ async def test_search_filters_by_section_and_tag_and_pages(
     ids = [h["id"] for h in first.json()["items"] + second.json()["items"]]
     assert len(ids) == len(set(ids)) == 5
     assert second.json()["next_cursor"] is None
+
+
+def _words_beyond_a_tsvector(seed: int, total_bytes: int) -> list[str]:
+    """Paragraphs of distinct made-up words: their tsvector is larger than PostgreSQL's 1 MB."""
+    rng = random.Random(seed)  # noqa: S311 (made-up words, not secrets)
+    paragraphs, size = [], 0
+    while size < total_bytes:
+        text = " ".join(
+            "".join(rng.choices(string.ascii_lowercase, k=rng.randint(5, 10))) for _ in range(250)
+        )
+        paragraphs.append(text)
+        size += len(text) + 1
+    return paragraphs
+
+
+async def _dlq_depth(settings: Settings) -> int:
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(dlq_name(SEARCH.queue(settings)), passive=True)
+        depth = queue.declaration_result.message_count
+        assert depth is not None
+        return depth
+    finally:
+        await connection.close()
+
+
+async def test_an_edit_too_long_for_a_tsvector_replaces_the_old_text_and_says_it_was_cut(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    search_app: httpx2.AsyncClient,
+    running_relay: RelayStarter,
+    consumer_settings: Settings,
+    db: asyncpg.Connection[asyncpg.Record],
+) -> None:
+    """An edit whose text exceeds a tsvector still replaces the old text in the index (what fits
+    of it, flagged `truncated`): the removed words stop finding it, and nothing is dead-lettered."""
+    article = await publish(
+        api,
+        token["editor"],
+        await create_draft(
+            api,
+            token["editor"],
+            title="Haushaltsdebatte",
+            body=[{"type": "paragraph", "text": "Quastenflosser"}],
+        ),
+    )
+    paragraphs = _words_beyond_a_tsvector(seed=11, total_bytes=1_900_000)
+    paragraphs[0] = "Anfangswort Zitronenfalter " + paragraphs[0]
+    body = [{"type": "paragraph", "text": text} for text in paragraphs]
+
+    async with running_relay():
+        await eventually(lambda: _found(search_app, "Quastenflosser"))
+        response = await patch(api, token["editor"], article, body=body)
+        assert response.status_code == 200, response.text[:300]
+        await eventually(lambda: _found(search_app, "Zitronenfalter"), within=60)
+
+    assert await _titles(search_app, "Quastenflosser") == []
+    assert await _titles(search_app, "Anfangswort") == ["Haushaltsdebatte"]
+    indexed = await db.fetchrow(
+        "SELECT version, truncated FROM search.documents WHERE article_id = $1", article["id"]
+    )
+    assert indexed is not None
+    assert (indexed["version"], indexed["truncated"]) == (response.json()["version"], True)
+    assert await _dlq_depth(consumer_settings) == 0
+    assert (
+        'cms_consumer_dead_lettered_total{consumer="search"}' not in (await search_app.get("/metrics")).text
+    )
