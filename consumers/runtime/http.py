@@ -9,7 +9,7 @@ from cms import auth, deps
 from cms.auth import Actor
 from cms.errors import Conflict, InvalidInput, NotFound, Unavailable
 from cms.openapi import UUID_PARAM, Operation
-from cms.pagination import Cursor, Limit, invalid_cursor
+from cms.pagination import Cursor, Limit, decode_offset, encode_offset, invalid_cursor
 from cms.pagination import decode as decode_cursor
 from cms.pagination import encode as encode_cursor
 from cms.tokens import Role
@@ -35,7 +35,9 @@ __all__ = [
     "Role",
     "Unavailable",
     "decode_cursor",
+    "decode_offset",
     "encode_cursor",
+    "encode_offset",
     "invalid_cursor",
     "json_response",
     "parse_query",

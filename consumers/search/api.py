@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -12,7 +10,16 @@ from starlette.responses import Response
 
 from cms.db import Connection
 from cms.settings import Settings
-from consumers.runtime.http import Limit, Operation, Unavailable, invalid_cursor, json_response, parse_query
+from consumers.runtime.http import (
+    Cursor,
+    Limit,
+    Operation,
+    Unavailable,
+    decode_offset,
+    encode_offset,
+    json_response,
+    parse_query,
+)
 from consumers.runtime.spec import Store
 from consumers.search import query as search_query
 from consumers.search import store
@@ -40,31 +47,12 @@ class SearchQuery(BaseModel):
     section: Annotated[str | None, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120)] = None
     tag: Annotated[str | None, Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120)] = None
     limit: Limit = 20
-    cursor: Annotated[str | None, Field(max_length=40)] = None
+    cursor: Cursor | None = None
 
 
 class SearchPage(BaseModel):
     items: list[SearchHit]
     next_cursor: str | None
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid_cursor() from None
-    if not text.startswith("o:") or not text[2:].isascii() or not text[2:].isdigit():
-        raise invalid_cursor()
-    offset = int(text[2:])
-    if offset > MAX_OFFSET:
-        raise invalid_cursor()
-    return offset
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
 
 
 async def find(conn: Connection, query: SearchQuery, offset: int, settings: Settings) -> list[SearchHit]:
@@ -91,13 +79,13 @@ async def find(conn: Connection, query: SearchQuery, offset: int, settings: Sett
 def operations(index: Store, settings: Settings) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
-        offset = _offset(query.cursor)
+        offset = decode_offset(query.cursor, MAX_OFFSET)
         if index.reads is None:
             raise Unavailable("the search index is not open yet")
         hits = await index.reads.run(lambda conn: find(conn, query, offset, settings))
         end = offset + query.limit
         more = len(hits) == query.limit and end <= MAX_OFFSET and end < settings.search_max_candidates
-        page = SearchPage(items=hits, next_cursor=_cursor(end) if more else None)
+        page = SearchPage(items=hits, next_cursor=encode_offset(end) if more else None)
         return json_response(page, headers={"Cache-Control": "public, max-age=30"})
 
     return [

@@ -257,6 +257,41 @@ def test_a_cursor_naming_an_instant_outside_the_calendar_is_invalid_input(at: da
         pagination.decode(pagination.encode(at, uuid.uuid4()))
 
 
+@given(st.integers(min_value=0, max_value=10_000))
+def test_an_offset_cursor_round_trips_within_its_maximum(offset: int) -> None:
+    """An offset cursor gives back the offset it was made from, in URL-safe characters."""
+    cursor = pagination.encode_offset(offset)
+
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
+    assert pagination.decode_offset(cursor, 10_000) == offset
+    assert pagination.decode_offset(None, 10_000) == 0
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pagination.encode_offset(10_001),
+        pagination.encode(datetime(2022, 5, 19, tzinfo=UTC), uuid.UUID(int=1)),
+        "bzo1",  # "o:5", an older shape
+        "WyJvIiwtMV0",  # ["o",-1]
+        "WyJvIix0cnVlXQ",  # ["o",true]
+        "WyJvIiwxLjVd",  # ["o",1.5]
+        "WyJvIiwxLDJd",  # ["o",1,2]
+        "@@",
+    ],
+)
+def test_an_offset_cursor_that_is_not_ours_or_out_of_range_is_invalid_input(cursor: str) -> None:
+    """Search's offset cursors share the codec and its one 422 with every other list."""
+    with pytest.raises(InvalidInput):
+        pagination.decode_offset(cursor, 10_000)
+
+
+def test_an_offset_cursor_is_no_keyset_cursor() -> None:
+    """A cursor of one list is refused by a list of another kind, not misread."""
+    with pytest.raises(InvalidInput):
+        pagination.decode(pagination.encode_offset(20))
+
+
 # URLs of image and embed blocks, and plain-text fields
 
 
