@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster install node lint typecheck unit bench clean
+.PHONY: run test test-cluster test-image containers install node lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,28 @@ typecheck: install
 ## test-cluster: opt-in; a three-node RabbitMQ cluster on loopback loses its queue leader mid-stream
 test-cluster: install
 	$(BIN)/pytest -m cluster tests/cluster -s
+
+# The shared tools sit beside the repository; the setup prepares podman for this kind of machine
+# (runc, rlimits) and builds local stand-ins for the base images, since no registry is reachable.
+CONTAINERS_SETUP ?= ../shared/tools/containers-setup.sh
+
+## containers: podman, runc, podman-compose and debootstrap from Debian's packages when missing (needs root)
+containers:
+	@if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1 \
+	    || ! command -v podman-compose >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "podman is missing: sudo apt-get install -y podman runc podman-compose debootstrap" >&2; exit 1; \
+	    fi; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc podman-compose debootstrap; \
+	fi
+
+## test-image: opt-in; builds deploy/Dockerfile with podman and runs every role from it on this machine
+test-image: install containers
+	@if [ ! -f "$(CONTAINERS_SETUP)" ]; then \
+	    echo "test-image: $(CONTAINERS_SETUP) is missing (expected beside the repository, as ../shared/);" \
+	         "set CONTAINERS_SETUP=path/to/containers-setup.sh" >&2; exit 1; \
+	fi
+	bash -c '. "$(CONTAINERS_SETUP)" && exec $(BIN)/pytest -m image tests/image -s'
 
 unit: install
 	$(BIN)/pytest tests/unit
