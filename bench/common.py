@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx2
 
-from cms import migrate
+from cms.platform import migrate
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ from bench.common import (
     server,
     with_cpu,
 )
-from cms import tokens
+from cms.platform import tokens
 
 TARGET = 0.6
 PATH = "/v1/content/articles/{slug}?language=de"

@@ -44,16 +44,16 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 from prometheus_client import CollectorRegistry
 
 from bench.common import scratch_database
-from cms import db
-from cms import log as cms_log
 from cms.articles import service
 from cms.articles.model import ArticleCreate, ArticleUpdate
-from cms.auth import Actor
 from cms.events import outbox
 from cms.events.contract import Article, routing_key
 from cms.events.relay import Relay
+from cms.platform import db
+from cms.platform import log as cms_log
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -25,12 +25,12 @@ import aio_pika
 import asyncpg
 
 from bench.common import DEFAULT_SERVER_DSN, HOST, scratch_database
-from cms import db
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
+from cms.platform import db
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 
 DEFAULT_AMQP_URL = os.environ.get("CMS_BENCH_AMQP_URL", f"amqp://guest:guest@{HOST}:5672/")
 UNCAPPED = 2**40

@@ -59,15 +59,15 @@ from aio_pika.abc import AbstractIncomingMessage
 from bench import search_hostile
 from bench.common import DEFAULT_SERVER_DSN, HOST, ROOT, dsn_for, free_port, run
 from bench.search_corpus import Corpus, corpus
-from cms import db, migrate
-from cms import log as cms_log
 from cms.app import create_ops_app
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
-from cms.db import Connection
+from cms.platform import db, migrate
+from cms.platform import log as cms_log
+from cms.platform.auth import Actor
+from cms.platform.db import Connection
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from consumers import process
 from consumers.registry import CONSUMERS
 from consumers.runtime import store as runtime_store

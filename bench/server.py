@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cms import log
 from cms.app import create_app
 from cms.articles.queries import LIVE_BY_SLUG
+from cms.platform import log
 from cms.settings import Settings
 
 # Kept open for the life of the process: structlog holds on to its buffer.

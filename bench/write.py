@@ -3,7 +3,7 @@
     python -m bench.write [--duration 2] [--connections 16] [--rounds 12] [--client auto|wrk|python]
 
 Ours: our app in a uvicorn process (one worker), driven over HTTP with a Bearer token made
-by cms.tokens.create; every request creates a new draft from the fixture article (its title
+by cms.platform.tokens.create; every request creates a new draft from the fixture article (its title
 numbered, so that each one gets a slug of its own).
 
 Baseline: no HTTP, no validation, no models: N tasks (N = --connections) on a pool of the
@@ -42,12 +42,12 @@ from bench.common import (
     server,
     with_cpu,
 )
-from cms import tokens
 from cms.articles import revisions, store, workflow
 from cms.articles.model import ArticleCreate
 from cms.articles.text import slug_from_title
 from cms.events import outbox
 from cms.events.contract import envelope
+from cms.platform import tokens
 from cms.settings import Settings
 
 TARGET = 0.5

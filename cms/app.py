@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from cms import db, ops, problem, redirects, tokens_api, workers
+from cms import tokens_api
 from cms.articles import admin_api, content_api
-from cms.deps import Services
 from cms.events import log_api
-from cms.middleware import HttpMetrics, RequestContext
-from cms.openapi import Operation, build_spec, routes
+from cms.platform import db, ops, problem, redirects, workers
+from cms.platform.deps import Services
+from cms.platform.middleware import HttpMetrics, RequestContext
+from cms.platform.openapi import Operation, build_spec, routes
 from cms.settings import Settings
 
 VERSION = "0.1.0"

@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.progress import Progress
 from starlette.applications import Starlette
 
-from cms import db, log, migrate, processes, tokens
+from cms import processes
 from cms.app import create_app, create_ops_app
 from cms.events import outbox, replay, schemas
+from cms.platform import db, log, migrate, tokens
 from cms.settings import ConfigurationError, Settings
 from cms.settings import load as load_settings
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from cms.deps import Services
 from cms.events.relay import Relay
 from cms.events.retention import Pruner
+from cms.platform.deps import Services
+from cms.platform.workers import Worker, WorkerFactory
 from cms.scheduler import Scheduler
-from cms.workers import Worker, WorkerFactory
 
 
 def _relay(services: Services, registry: CollectorRegistry) -> Worker:

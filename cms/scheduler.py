@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import structlog
 
 from cms.articles import service, store
-from cms.auth import SYSTEM
-from cms.db import Connection, Pool
-from cms.workers import sleep_or_stop
+from cms.platform.auth import SYSTEM
+from cms.platform.db import Connection, Pool
+from cms.platform.workers import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 

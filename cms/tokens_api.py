@@ -8,10 +8,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms import auth, deps, tokens, web
-from cms.errors import NotFound
-from cms.openapi import UUID_PARAM, Operation
-from cms.tokens import Role, RoleName, TokenInfo
+from cms.platform import auth, deps, tokens, web
+from cms.platform.errors import NotFound
+from cms.platform.openapi import UUID_PARAM, Operation
+from cms.platform.tokens import Role, RoleName, TokenInfo
 
 
 class TokenCreate(BaseModel):

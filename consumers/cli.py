@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from cms import log
 from cms.app import create_ops_app
 from cms.cli import run_server
+from cms.platform import log
 from cms.settings import ConfigurationError
 from cms.settings import load as load_settings
 from consumers import dlq, process

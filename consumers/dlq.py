@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cms import amqp
+from cms.platform import amqp
 from cms.settings import Settings
 from consumers.runtime.runner import ATTEMPT_HEADER, ERROR_HEADER, REASON_HEADER
 from consumers.runtime.spec import ConsumerSpec

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
-from cms.deps import Services
-from cms.openapi import Operation
+from cms.platform.deps import Services
+from cms.platform.openapi import Operation
+from cms.platform.workers import Worker, WorkerFactory
 from cms.settings import Settings
-from cms.workers import Worker, WorkerFactory
 from consumers.runtime.runner import Consumer
 from consumers.runtime.spec import ConsumerSpec, Store
 

@@ -14,8 +14,8 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from cms import migrate, tokens
 from cms.app import create_app
+from cms.platform import migrate, tokens
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
 

@@ -8,15 +8,15 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms import auth, deps, pagination, web
 from cms.articles import queries, revisions, service
 from cms.articles.model import ArticleCreate, ArticleUpdate, Language, PublishRequest, Slug, UnpublishRequest
-from cms.db import Connection
-from cms.errors import NotFound
 from cms.events.contract import Article, Status
-from cms.openapi import UUID_PARAM, VERSION_PARAM, Header, Operation
-from cms.pagination import Page, PageQuery
-from cms.tokens import Role
+from cms.platform import auth, deps, pagination, web
+from cms.platform.db import Connection
+from cms.platform.errors import NotFound
+from cms.platform.openapi import UUID_PARAM, VERSION_PARAM, Header, Operation
+from cms.platform.pagination import Page, PageQuery
+from cms.platform.tokens import Role
 
 _IF_MATCH = Header("If-Match", 'the ETag of the version you edited, e.g. "3"; required')
 _IF_MATCH_OPTIONAL = Header("If-Match", "when sent, the action applies only to that version")

@@ -12,14 +12,14 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms import deps, pagination, web
 from cms.articles import queries
 from cms.articles.model import SLUG_PATTERN, Language, Slug
 from cms.articles.text import SLUG_MAX
-from cms.errors import NotFound
 from cms.events.contract import Block
-from cms.openapi import SLUG_PARAM, Header, Operation
-from cms.pagination import Page, PageQuery
+from cms.platform import deps, pagination, web
+from cms.platform.errors import NotFound
+from cms.platform.openapi import SLUG_PARAM, Header, Operation
+from cms.platform.pagination import Page, PageQuery
 
 _JSON_OPTIONS = orjson.OPT_UTC_Z
 _SLUG = re.compile(SLUG_PATTERN)

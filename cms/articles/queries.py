@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from cms.articles.store import COLUMNS, article_of
-from cms.db import Connection
 from cms.events.contract import Article
+from cms.platform.db import Connection
 
 # What a site sees of a live article; `related` is expanded to what a "see also" box needs.
 LIVE = "status = 'published' AND deleted_at IS NULL AND (unpublish_at IS NULL OR unpublish_at > now())"

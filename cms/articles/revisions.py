@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from cms.db import Connection
 from cms.events.contract import Article
+from cms.platform.db import Connection
 
 
 class RevisionInfo(BaseModel):

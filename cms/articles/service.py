@@ -14,12 +14,12 @@ from datetime import datetime
 from cms.articles import revisions, store, workflow
 from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.articles.text import slug_from_title
-from cms.auth import Actor
-from cms.db import Connection
-from cms.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, SlugTaken
 from cms.events import outbox
 from cms.events.contract import Article, EventKind
-from cms.tokens import Role
+from cms.platform.auth import Actor
+from cms.platform.db import Connection
+from cms.platform.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, SlugTaken
+from cms.platform.tokens import Role
 
 Decide = Callable[[Article], workflow.Change]
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from cms.db import Connection
-from cms.errors import SlugTaken
 from cms.events.contract import Article
+from cms.platform.db import Connection
+from cms.platform.errors import SlugTaken
 
 COLUMNS = (
     "id, slug, language, title, lead, body, section, tags, authors, related, status, "

@@ -7,8 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from cms.errors import Conflict, InvalidTransition
 from cms.events.contract import Article, EventKind
+from cms.platform.errors import Conflict, InvalidTransition
 
 Change = tuple[Article, EventKind]
 

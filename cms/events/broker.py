@@ -17,10 +17,10 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractExchange
 from pamqp import encode
 
-from cms import amqp
-from cms.amqp import BROKER_ERRORS
 from cms.events.contract import routing_key
 from cms.events.outbox import Pending
+from cms.platform import amqp
+from cms.platform.amqp import BROKER_ERRORS
 
 log = structlog.get_logger(__name__)
 

@@ -6,11 +6,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms import auth, deps, pagination, web
 from cms.events import outbox
 from cms.events.contract import ArticleEvent
-from cms.openapi import Operation
-from cms.tokens import Role
+from cms.platform import auth, deps, pagination, web
+from cms.platform.openapi import Operation
+from cms.platform.tokens import Role
 
 
 class EventsQuery(BaseModel):

@@ -11,9 +11,9 @@ from typing import Any
 import asyncpg
 import structlog
 
-from cms import request_ids
-from cms.db import Connection
 from cms.events.contract import Article, EventKind, envelope
+from cms.platform import request_ids
+from cms.platform.db import Connection
 
 log = structlog.get_logger(__name__)
 

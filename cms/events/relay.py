@@ -20,12 +20,12 @@ import asyncpg
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from cms import db
-from cms.amqp import BROKER_ERRORS
 from cms.events import outbox
 from cms.events.broker import Broker, Refused, refused
+from cms.platform import db
+from cms.platform.amqp import BROKER_ERRORS
+from cms.platform.workers import backoff, sleep_or_stop, wait_any
 from cms.settings import Settings
-from cms.workers import backoff, sleep_or_stop, wait_any
 
 log = structlog.get_logger(__name__)
 

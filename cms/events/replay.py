@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 import orjson
 
-from cms import amqp, db
 from cms.articles import store
 from cms.events import outbox
 from cms.events.broker import publish_to_queue
 from cms.events.contract import Article, EventKind, envelope
+from cms.platform import amqp, db
 from cms.settings import Settings
 
 Progress = Callable[[int], None]

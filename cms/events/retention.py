@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import structlog
 
-from cms.db import Pool
 from cms.events import outbox
-from cms.workers import sleep_or_stop
+from cms.platform.db import Pool
+from cms.platform.workers import sleep_or_stop
 
 log = structlog.get_logger(__name__)
 

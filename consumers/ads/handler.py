@@ -7,8 +7,8 @@ from functools import cache
 
 import structlog
 
-from cms.db import Connection
 from cms.events.contract import Article, ArticleEvent
+from cms.platform.db import Connection
 from cms.settings import Settings
 from consumers.ads import brand_safety, config, store
 from consumers.ads.page import page_of

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from cms.db import Connection
+from cms.platform.db import Connection
 
 Dimension = Literal["section", "language", "brand_safety", "position", "size"]
 DIMENSIONS: tuple[Dimension, ...] = ("section", "language", "brand_safety", "position", "size")

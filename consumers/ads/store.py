@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cms.db import Connection
+from cms.platform.db import Connection
 from consumers.ads.page import Page
 
 _UPSERT = """

@@ -6,8 +6,8 @@ and a crash between commit and ack cannot apply anything twice.
 
 from __future__ import annotations
 
-from cms.db import Connection
 from cms.events.contract import ArticleEvent
+from cms.platform.db import Connection
 
 CREATE = """
 CREATE TABLE IF NOT EXISTS {schema}.applied_versions (

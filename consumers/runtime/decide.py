@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cms import db
+from cms.platform import db
 from consumers.runtime.errors import PermanentError, TransientError
 
 # The store itself is unreachable: not the message's fault, so it costs no attempt.

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from cms import auth, deps
-from cms.auth import Actor
-from cms.errors import Conflict, InvalidInput, NotFound, Unavailable
-from cms.openapi import UUID_PARAM, Operation
-from cms.pagination import Cursor, Limit, decode_offset, encode_offset, invalid_cursor
-from cms.pagination import decode as decode_cursor
-from cms.pagination import encode as encode_cursor
-from cms.tokens import Role
-from cms.web import json_response, parse_query, path_uuid, read_json
+from cms.platform import auth, deps
+from cms.platform.auth import Actor
+from cms.platform.errors import Conflict, InvalidInput, NotFound, Unavailable
+from cms.platform.openapi import UUID_PARAM, Operation
+from cms.platform.pagination import Cursor, Limit, decode_offset, encode_offset, invalid_cursor
+from cms.platform.pagination import decode as decode_cursor
+from cms.platform.pagination import encode as encode_cursor
+from cms.platform.tokens import Role
+from cms.platform.web import json_response, parse_query, path_uuid, read_json
 
 
 async def require_role(request: Request, role: Role) -> Actor:

@@ -21,11 +21,11 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
-from cms import amqp, db
-from cms.amqp import BROKER_ERRORS
 from cms.events.contract import ArticleEvent
+from cms.platform import amqp, db
+from cms.platform.amqp import BROKER_ERRORS
+from cms.platform.workers import backoff, sleep_or_stop, wait_any
 from cms.settings import Settings
-from cms.workers import backoff, sleep_or_stop, wait_any
 from consumers.runtime import claims, store, topology
 from consumers.runtime.decide import DeadLetter, Requeue, Retry, decide
 from consumers.runtime.locks import KeyedLocks

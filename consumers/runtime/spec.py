@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cms.db import Connection, Pool, ReadPool
 from cms.events.contract import ArticleEvent
-from cms.openapi import Operation
+from cms.platform.db import Connection, Pool, ReadPool
+from cms.platform.openapi import Operation
 from cms.settings import Settings
 
 Apply = Callable[[Connection, ArticleEvent], Awaitable[None]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from cms import migrate
+from cms.platform import migrate
 from cms.settings import Settings
 from consumers.runtime import claims
 from consumers.runtime.spec import ConsumerSpec

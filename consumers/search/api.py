@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.db import Connection
+from cms.platform.db import Connection
 from cms.settings import Settings
 from consumers.runtime.http import (
     Cursor,

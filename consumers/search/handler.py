@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
-from cms.db import Connection
 from cms.events.contract import Article, ArticleEvent
+from cms.platform.db import Connection
 from consumers.search import store
 from consumers.search.document import document_of
 

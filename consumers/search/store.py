@@ -9,7 +9,7 @@ from typing import ClassVar
 import asyncpg
 from pydantic import BaseModel, Field
 
-from cms.db import Connection
+from cms.platform.db import Connection
 from consumers.runtime.http import Unavailable
 from consumers.search.document import Document
 from consumers.search.query import Form, Plan

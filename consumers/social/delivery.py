@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from cms.db import Connection
+from cms.platform.db import Connection
 from consumers.runtime.errors import TransientError
 from consumers.social import store
 from consumers.social.channels import Channel

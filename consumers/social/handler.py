@@ -46,9 +46,9 @@ from contextlib import asynccontextmanager
 
 import structlog
 
-from cms import db
-from cms.db import Connection
 from cms.events.contract import Article, ArticleEvent
+from cms.platform import db
+from cms.platform.db import Connection
 from cms.settings import Settings
 from consumers.runtime.errors import TransientError
 from consumers.social import compose, delivery, lifecycle, store, tid

@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from cms.db import Connection
-from cms.errors import Conflict, InvalidInput, NotFound
+from cms.platform.db import Connection
+from cms.platform.errors import Conflict, InvalidInput, NotFound
 from consumers.runtime.errors import TransientError
 from consumers.social import delivery, store
 from consumers.social.channels import Channel

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cms.db import Connection
+from cms.platform.db import Connection
 
 _COLUMNS = """id, article_id, channel, status, text, edited_by, link_url, card_title, card_description,
     language, published_at, generation, idempotency_key, remote_id, remote_url, attempts, last_error,

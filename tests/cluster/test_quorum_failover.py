@@ -14,15 +14,15 @@ import asyncpg
 import pytest
 from prometheus_client import CollectorRegistry
 
-from cms import db as cms_db
 from cms.articles import service
 from cms.articles.model import ArticleCreate, ArticleUpdate
-from cms.auth import Actor
-from cms.db import Connection
 from cms.events.contract import ArticleEvent
 from cms.events.relay import Relay
+from cms.platform import db as cms_db
+from cms.platform.auth import Actor
+from cms.platform.db import Connection
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from consumers.runtime.runner import Consumer
 from consumers.runtime.spec import ConsumerSpec
 from tests.cluster.rabbit import Cluster

@@ -12,14 +12,14 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
-from cms import auth
-from cms import db as cms_db
 from cms.app import create_app
 from cms.articles import service
 from cms.articles.model import ArticleCreate, ArticleUpdate
+from cms.platform import auth
+from cms.platform import db as cms_db
+from cms.platform.tokens import Role
+from cms.platform.web import MAX_DEPTH
 from cms.settings import Settings
-from cms.tokens import Role
-from cms.web import MAX_DEPTH
 from tests.helpers import bearer, create_draft, fixture
 
 Record = asyncpg.Record

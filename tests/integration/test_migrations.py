@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from cms.migrate import MigrationError, migrate
+from cms.platform.migrate import MigrationError, migrate
 from tests.conftest import SERVER_DSN, dsn_for
 
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx2
 
-from cms import db as cms_db
 from cms.articles import service
-from cms.auth import SYSTEM
+from cms.platform import db as cms_db
+from cms.platform.auth import SYSTEM
 from cms.settings import Settings
 from tests.helpers import action, bearer, create_draft, event_types, patch
 

@@ -13,10 +13,10 @@ import asyncpg
 import httpx2
 import pytest
 
-from cms import auth
-from cms import db as cms_db
 from cms.articles import service
 from cms.events.contract import Article
+from cms.platform import auth
+from cms.platform import db as cms_db
 from cms.settings import Settings
 from tests.helpers import action, bearer, create_draft, event_types, patch, publish
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cms import request_ids
+from cms.platform import request_ids
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cms.errors import InvalidInput
 from cms.events.contract import Article
+from cms.platform.errors import InvalidInput
 from consumers.search.document import SNIPPET_CHARS, document_of
 from consumers.search.query import MAX_NODES, MAX_WORDS, Form, check_words, plan
 

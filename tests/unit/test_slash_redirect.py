@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from cms.redirects import SlashRedirect
+from cms.platform.redirects import SlashRedirect
 
 
 async def _endpoint(request: Request) -> Response:

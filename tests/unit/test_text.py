@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cms import pagination
 from cms.articles.text import SLUG_MAX, check_plain, check_url, sanitize_inline, slug_from_title
-from cms.errors import InvalidInput
-from cms.web import parse_etag
+from cms.platform import pagination
+from cms.platform.errors import InvalidInput
+from cms.platform.web import parse_etag
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TITLE = "EU verbietet Export von Luxusgütern nach Russland"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from cms import db, problem
 from cms.events import relay
+from cms.platform import db, problem
 from consumers.runtime import decide
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cms.articles import workflow
-from cms.errors import InvalidTransition
 from cms.events.contract import Article, Status
+from cms.platform.errors import InvalidTransition
 
 T0 = datetime(2022, 5, 19, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx2
 
-from cms import db as cms_db
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
 from cms.events.contract import ArticleEvent
 from cms.events.retention import Pruner
+from cms.platform import db as cms_db
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from tests.helpers import bearer, create_draft, patch
 from tests.integration.events.conftest import eventually
 

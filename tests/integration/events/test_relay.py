@@ -9,12 +9,12 @@ import asyncpg
 import httpx2
 import pytest
 
-from cms import db as cms_db
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
+from cms.platform import db as cms_db
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from tests.helpers import bearer, create_draft, patch, publish
 from tests.integration.events.conftest import EventTap, RelayStarter, body
 from tests.proxy import TcpProxy

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 import asyncpg
 from prometheus_client import CollectorRegistry
 
-from cms import db as cms_db
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
 from cms.events import outbox
+from cms.platform import db as cms_db
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from tests.integration.events.conftest import EventTap, RelayStarter, body
 
 PARAGRAPH = 100_000  # characters of text per article: each event is a little over 100 kB

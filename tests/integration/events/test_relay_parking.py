@@ -13,12 +13,12 @@ import asyncpg
 import httpx2
 from prometheus_client import CollectorRegistry
 
-from cms import db as cms_db
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.auth import Actor
+from cms.platform import db as cms_db
+from cms.platform.auth import Actor
+from cms.platform.tokens import Role
 from cms.settings import Settings
-from cms.tokens import Role
 from tests.helpers import create_draft, patch
 from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
 

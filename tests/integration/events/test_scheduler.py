@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx2
 
-from cms import db as cms_db
+from cms.platform import db as cms_db
 from cms.scheduler import Scheduler, run_due
 from cms.settings import Settings
 from tests.helpers import action, create_draft, event_types, publish

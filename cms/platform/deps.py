@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cms.db import Pool, ReadPool
+from cms.platform.db import Pool, ReadPool
 from cms.settings import Settings
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from swagger_ui_bundle import swagger_ui_path
 
-from cms.openapi import Operation
+from cms.platform.openapi import Operation
 
 SWAGGER_UI = Path(swagger_ui_path)
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from cms.db import Connection
+from cms.platform.db import Connection
 
 RoleName = Literal["admin", "editor", "author"]
 _PREFIX = "cms_"

@@ -8,7 +8,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms import request_ids
+from cms.platform import request_ids
 
 log = structlog.get_logger("cms.access")
 

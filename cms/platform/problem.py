@@ -10,8 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms import db
-from cms.errors import CmsError, Unavailable
+from cms.platform import db
+from cms.platform.errors import CmsError, Unavailable
 
 log = structlog.get_logger(__name__)
 

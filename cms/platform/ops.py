@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.db import Pool
-from cms.docs_page import docs_operations
-from cms.openapi import Operation
-from cms.problem import problem
+from cms.platform.db import Pool
+from cms.platform.docs_page import docs_operations
+from cms.platform.openapi import Operation
+from cms.platform.problem import problem
 
 Check = Callable[[], Awaitable[bool]]
 

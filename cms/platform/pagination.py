@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from cms.errors import InvalidInput
+from cms.platform.errors import InvalidInput
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""Domain errors, raised by meaning; `cms.problem` maps them to HTTP once."""
+"""Domain errors, raised by meaning; `cms.platform.problem` maps them to HTTP once."""
 
 from __future__ import annotations
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from cms import tokens
-from cms.db import Connection
-from cms.errors import Forbidden, Unauthorized
-from cms.tokens import Role
+from cms.platform import tokens
+from cms.platform.db import Connection
+from cms.platform.errors import Forbidden, Unauthorized
+from cms.platform.tokens import Role
 
 
 @dataclass(frozen=True)

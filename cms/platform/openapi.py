@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cms.tokens import Role
+from cms.platform.tokens import Role
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # (model, mode) -> its `$ref`; keyed by Any because pydantic also accepts dataclasses there.

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.errors import (
+from cms.platform.errors import (
     BadRequest,
     InvalidInput,
     NotFound,
