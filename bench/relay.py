@@ -51,7 +51,7 @@ from cms.events.contract import Article, routing_key
 from cms.events.relay import Relay
 from cms.platform import db
 from cms.platform import log as cms_log
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 from cms.settings import Settings
 

@@ -28,7 +28,7 @@ from bench.common import DEFAULT_SERVER_DSN, HOST, scratch_database
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 from cms.settings import Settings
 

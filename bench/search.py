@@ -59,15 +59,15 @@ from aio_pika.abc import AbstractIncomingMessage
 from bench import search_hostile
 from bench.common import DEFAULT_SERVER_DSN, HOST, ROOT, dsn_for, free_port, run
 from bench.search_corpus import Corpus, corpus
-from cms.app import create_ops_app
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db, migrate
 from cms.platform import log as cms_log
-from cms.platform.auth import Actor
+from cms.platform.application import create_ops_app
 from cms.platform.db import Connection
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers import process
 from consumers.registry import CONSUMERS
 from consumers.runtime import store as runtime_store
@@ -95,8 +95,10 @@ class Setup:
     amqp_url: str
     prefix: str
 
-    def settings(self, **overrides: Any) -> Settings:
-        return Settings(database_url=self.dsn, amqp_url=self.amqp_url, amqp_prefix=self.prefix, **overrides)
+    def settings(self, **overrides: Any) -> SystemSettings:
+        return SystemSettings(
+            database_url=self.dsn, amqp_url=self.amqp_url, amqp_prefix=self.prefix, **overrides
+        )
 
 
 @contextlib.asynccontextmanager
@@ -137,7 +139,7 @@ async def _delete_broker_objects(setup: Setup) -> None:
 _DEVNULL = open(os.devnull, "w")  # noqa: SIM115
 
 
-def quiet_logging(settings: Settings) -> None:
+def quiet_logging(settings: SystemSettings) -> None:
     """Log as in production (JSON lines, info: one access line per request), into /dev/null."""
     real, sys.stderr = sys.stderr, _DEVNULL
     try:
@@ -296,7 +298,7 @@ async def publish_one(pool: db.Pool, fields: ArticleCreate, probe: Probe, watch:
 
 
 async def watch_search(
-    conn: Connection, settings: Settings, watch: Watch, stop: asyncio.Event, poll: float
+    conn: Connection, settings: SystemSettings, watch: Watch, stop: asyncio.Event, poll: float
 ) -> None:
     """Run the search for the unique words of the pending probes, every `poll` seconds."""
     while not stop.is_set():
@@ -590,7 +592,7 @@ class Http:
 
 
 @contextlib.asynccontextmanager
-async def search_server(settings: Settings) -> AsyncIterator[int]:
+async def search_server(settings: SystemSettings) -> AsyncIterator[int]:
     """`cms-consumer search` (worker + /v1/search), in this process, on uvicorn; yields its port."""
     factory, operations = process.parts(SPEC, settings)
     application = create_ops_app(settings, [factory], name="cms-search", extra_operations=operations)
@@ -655,7 +657,7 @@ async def hostile_queries(args: argparse.Namespace, port: int) -> None:
 
 
 async def _measure(
-    query: Query, http: Http, pool: db.Pool, settings: Settings, repeats: int
+    query: Query, http: Http, pool: db.Pool, settings: SystemSettings, repeats: int
 ) -> tuple[Query, int, Timings]:
     target = "/v1/search?" + urlencode(query.params())
     search = SearchQuery.model_validate(query.params())
@@ -733,7 +735,7 @@ def _report_search(args: argparse.Namespace, results: list[tuple[Query, int, Tim
 
 async def main(args: argparse.Namespace) -> None:
     started = time.perf_counter()
-    cms_log.configure(Settings(log_format="console", log_level="warning"))
+    cms_log.configure(SystemSettings(log_format="console", log_level="warning"))
     texts = corpus(args.seed)
     async with scratch(args.server_dsn, args.amqp_url) as setup:
         print(f"database {setup.dsn.rsplit('/', 1)[1]}, exchange {setup.prefix}.events; {load()}")

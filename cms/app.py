@@ -1,29 +1,21 @@
 """The applications: wiring only.
 
-`create_app` is the content API (plus, in `cms up`, every worker); `create_ops_app` is the
-small HTTP face of a worker process (`cms relay`): health, readiness, metrics.
+`create_app` is the content API (plus, in `cms up`, every worker and the consumers' endpoints);
+the application itself (pools, workers, operational endpoints) is the platform's.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Sequence
 
-from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from cms import tokens_api
 from cms.articles import admin_api, content_api
 from cms.events import log_api
-from cms.platform import db, ops, problem, redirects, workers
-from cms.platform.deps import Services
-from cms.platform.middleware import HttpMetrics, RequestContext
-from cms.platform.openapi import Operation, build_spec, routes
+from cms.platform import application, workers
+from cms.platform.openapi import Operation
 from cms.settings import Settings
-
-VERSION = "0.1.0"
 
 
 def operations() -> list[Operation]:
@@ -42,74 +34,10 @@ def create_app(
     extra_operations: Sequence[Operation] = (),
 ) -> Starlette:
     """The content API; `cms up` adds every worker and the consumers' endpoints (search, ...)."""
-    return _application(
+    return application.build(
         settings,
         [*operations(), *extra_operations],
         worker_factories,
         title="Newsroom CMS API",
         name="cms-api",
     )
-
-
-def create_ops_app(
-    settings: Settings,
-    worker_factories: Sequence[workers.WorkerFactory],
-    name: str,
-    extra_operations: Sequence[Operation] = (),
-) -> Starlette:
-    """A worker process's own port: health, readiness, metrics, and its endpoints if it has any."""
-    return _application(settings, extra_operations, worker_factories, title=f"Newsroom CMS {name}", name=name)
-
-
-def _application(
-    settings: Settings,
-    api_operations: Sequence[Operation],
-    worker_factories: Sequence[workers.WorkerFactory],
-    *,
-    title: str,
-    name: str,
-) -> Starlette:
-    registry = CollectorRegistry()
-    # The operational endpoints are routes too, so the document lists them; it includes itself.
-    everything = list(api_operations)
-
-    def spec() -> dict[str, Any]:
-        return build_spec(everything, title=title, version=VERSION)
-
-    everything += ops.operational_operations(registry, spec)
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with (
-            db.create_pool(settings, application_name=name) as pool,
-            _replica(settings, name) as replica,
-        ):
-            services = Services(settings=settings, pool=pool, reads=db.ReadPool(pool, replica))
-            started = [factory(services, registry) for factory in worker_factories]
-            app.state.services = services
-            app.state.readiness = {
-                "database": ops.database_check(pool),
-                **{worker.name: ops.worker_check(worker) for worker in started},
-            }
-            async with workers.running(started):
-                yield
-
-    app = Starlette(
-        routes=routes(everything),
-        middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry))],
-        exception_handlers=problem.HANDLERS,
-        lifespan=lifespan,
-    )
-    redirects.relative_slash_redirects(app.router)
-    return app
-
-
-@asynccontextmanager
-async def _replica(settings: Settings, name: str) -> AsyncIterator[db.Pool | None]:
-    if settings.database_replica_url is None:
-        yield None
-        return
-    async with db.create_pool(
-        settings, dsn=settings.database_replica_url, application_name=f"{name}-replica", lazy=True
-    ) as replica:
-        yield replica

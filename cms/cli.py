@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress
-from starlette.applications import Starlette
 
 from cms import processes
-from cms.app import create_app, create_ops_app
+from cms.app import create_app
 from cms.events import outbox, replay, schemas
 from cms.platform import db, log, migrate, tokens
-from cms.settings import ConfigurationError, Settings
-from cms.settings import load as load_settings
+from cms.platform.application import create_ops_app
+from cms.platform.server import run_server
+from cms.platform.settings import ConfigurationError, load
+from cms.settings import Settings
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False, help="Newsroom CMS"
@@ -38,7 +36,7 @@ Port = Annotated[int | None, typer.Option(help="port (default: CMS_PORT)")]
 
 
 def _settings() -> Settings:
-    settings = load_settings()
+    settings = load(Settings)
     log.configure(settings)
     return settings
 
@@ -68,14 +66,17 @@ def serve(host: Host = None, port: Port = None) -> None:
 def relay(port: Port = None) -> None:
     """Run the outbox relay, the scheduler and the event-log pruner; health and metrics on CMS_RELAY_PORT."""
     settings = _settings()
-    app_ = create_ops_app(settings, processes.RELAY, name="cms-relay")
+    app_ = create_ops_app(settings, processes.relay(settings), name="cms-relay")
     asyncio.run(run_server(app_, settings.host, port or settings.relay_port))
 
 
 @app.command()
 def up(host: Host = None, port: Port = None) -> None:
     """Migrate, then run the whole system in one process on one port: API, relay, scheduler."""
-    settings = _settings()
+    from cms import system  # the composition root: only `cms up` needs every part
+
+    settings = load(system.SystemSettings)
+    log.configure(settings)
     asyncio.run(migrate.migrate(settings.database_url))
     bind_host, bind_port = host or settings.host, port or settings.port
     base = f"http://{bind_host}:{bind_port}"
@@ -89,45 +90,7 @@ def up(host: Host = None, port: Port = None) -> None:
         "  first token:  cms token create --role admin --name you\n",
         err=True,
     )
-    asyncio.run(run_server(everything(settings), bind_host, bind_port))
-
-
-def everything(settings: Settings) -> Starlette:
-    """The single-machine default: API, relay, scheduler, pruner and every consumer on one port."""
-    from consumers import process  # the composition root is the one place cms meets consumers
-    from consumers.registry import CONSUMERS
-
-    consumer_parts = [process.parts(spec, settings) for spec in CONSUMERS.values()]
-    return create_app(
-        settings,
-        [*processes.RELAY, *(factory for factory, _ in consumer_parts)],
-        [operation for _, operations in consumer_parts for operation in operations],
-    )
-
-
-class _DrainingServer(uvicorn.Server):
-    """uvicorn re-raises SIGTERM once it has drained, so the process ends killed (-15); our
-    contract with supervisors is a clean exit 0 after a graceful drain."""
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        if sig == signal.SIGTERM:
-            self._captured_signals = [s for s in self._captured_signals if s != signal.SIGTERM]
-
-
-async def run_server(application: Starlette, host: str, port: int) -> None:
-    """uvicorn drains on SIGTERM: in-flight requests finish, then the lifespan stops the workers."""
-    config = uvicorn.Config(
-        application,
-        host=host,
-        port=port,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=30,
-        log_level="warning",
-        server_header=False,
-    )
-    await _DrainingServer(config).serve()
+    asyncio.run(run_server(system.everything(settings), bind_host, bind_port))
 
 
 @token_app.command("create")

@@ -6,21 +6,22 @@ from prometheus_client import CollectorRegistry
 
 from cms.events.relay import Relay
 from cms.events.retention import Pruner
-from cms.platform.deps import Services
+from cms.platform.services import Services
 from cms.platform.workers import Worker, WorkerFactory
 from cms.scheduler import Scheduler
+from cms.settings import Settings
 
 
-def _relay(services: Services, registry: CollectorRegistry) -> Worker:
-    return Relay(services.settings, registry)
+def relay(settings: Settings) -> list[WorkerFactory]:
+    """`cms relay`: the outbox relay, the scheduler and the event-log pruner."""
 
+    def relay_worker(services: Services, registry: CollectorRegistry) -> Worker:
+        return Relay(settings, registry)
 
-def _scheduler(services: Services, registry: CollectorRegistry) -> Worker:
-    return Scheduler(services.pool, services.settings.scheduler_interval)
+    def scheduler(services: Services, registry: CollectorRegistry) -> Worker:
+        return Scheduler(services.pool, settings.scheduler_interval)
 
+    def pruner(services: Services, registry: CollectorRegistry) -> Worker:
+        return Pruner(services.pool, settings.event_retention)
 
-def _pruner(services: Services, registry: CollectorRegistry) -> Worker:
-    return Pruner(services.pool, services.settings.event_retention)
-
-
-RELAY: list[WorkerFactory] = [_relay, _scheduler, _pruner]
+    return [relay_worker, scheduler, pruner]

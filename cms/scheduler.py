@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import structlog
 
 from cms.articles import service, store
-from cms.platform.auth import SYSTEM
 from cms.platform.db import Connection, Pool
+from cms.platform.identity import SYSTEM
 from cms.platform.workers import sleep_or_stop
 
 log = structlog.get_logger(__name__)

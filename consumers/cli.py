@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cms.app import create_ops_app
-from cms.cli import run_server
 from cms.platform import log
-from cms.settings import ConfigurationError
-from cms.settings import load as load_settings
+from cms.platform.application import create_ops_app
+from cms.platform.server import run_server
+from cms.platform.settings import ConfigurationError
 from consumers import dlq, process
 from consumers.registry import CONSUMERS
 
@@ -37,7 +36,7 @@ def main_command(
     if spec is None:
         typer.echo(f"unknown consumer {name!r}; known: {', '.join(sorted(CONSUMERS))}", err=True)
         raise typer.Exit(2)
-    settings = load_settings()
+    settings = spec.load_settings()
     log.configure(settings)
     match command or []:
         case []:

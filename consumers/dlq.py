@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cms.platform import amqp
-from cms.settings import Settings
+from cms.platform.settings import PlatformSettings
 from consumers.runtime.runner import ATTEMPT_HEADER, ERROR_HEADER, REASON_HEADER
 from consumers.runtime.spec import ConsumerSpec
 from consumers.runtime.topology import QUORUM, copy_of, dlq_name
 
 
-async def list_messages(settings: Settings, spec: ConsumerSpec, limit: int) -> list[str]:
+async def list_messages(settings: PlatformSettings, spec: ConsumerSpec[Any], limit: int) -> list[str]:
     """A count, then one line per message (without taking them off the queue)."""
     name = dlq_name(spec.queue(settings))
     async with amqp.confirming_channel(settings.amqp_url) as channel:
@@ -31,7 +33,7 @@ async def list_messages(settings: Settings, spec: ConsumerSpec, limit: int) -> l
     return lines
 
 
-async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
+async def requeue(settings: PlatformSettings, spec: ConsumerSpec[Any]) -> int:
     """Move every dead letter back to the work queue with a fresh attempt count."""
     work = spec.queue(settings)
     moved = 0
@@ -49,7 +51,7 @@ async def requeue(settings: Settings, spec: ConsumerSpec) -> int:
     return moved
 
 
-async def purge(settings: Settings, spec: ConsumerSpec) -> int:
+async def purge(settings: PlatformSettings, spec: ConsumerSpec[Any]) -> int:
     async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(dlq_name(spec.queue(settings)), durable=True, arguments=QUORUM)
         result = await queue.purge()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from consumers.ads import SPEC as ADS
 from consumers.runtime.spec import ConsumerSpec
 from consumers.search import SPEC as SEARCH
 from consumers.social import SPEC as SOCIAL
 
-CONSUMERS: dict[str, ConsumerSpec] = {spec.name: spec for spec in (SEARCH, SOCIAL, ADS)}
+CONSUMERS: dict[str, ConsumerSpec[Any]] = {spec.name: spec for spec in (SEARCH, SOCIAL, ADS)}

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from cms.app import create_app
 from cms.platform import migrate, tokens
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.registry import CONSUMERS
 
 # Where the test databases live; each run creates its own and drops them afterwards.
@@ -64,11 +64,11 @@ async def database_url(template_database: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def settings(database_url: str) -> AsyncIterator[Settings]:
-    """Settings for one test: its own database and its own exchange and queue names, which
+async def settings(database_url: str) -> AsyncIterator[SystemSettings]:
+    """SystemSettings for one test: its own database and its own exchange and queue names, which
     are removed from the broker afterwards (whatever the test declared under them)."""
     prefix = f"test_{RUN_ID}_{next(_counter)}"
-    yield Settings(
+    yield SystemSettings(
         database_url=database_url,
         amqp_url=AMQP_URL,
         amqp_prefix=prefix,
@@ -106,7 +106,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection[asyncpg.Reco
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Starlette]:
+async def app(settings: SystemSettings) -> AsyncIterator[Starlette]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application

@@ -20,6 +20,7 @@ from cms.platform import deps, pagination, web
 from cms.platform.errors import NotFound
 from cms.platform.openapi import SLUG_PARAM, Header, Operation
 from cms.platform.pagination import Page, PageQuery
+from cms.settings import Settings
 
 _JSON_OPTIONS = orjson.OPT_UTC_Z
 _SLUG = re.compile(SLUG_PATTERN)
@@ -147,7 +148,7 @@ def _path_slug(request: Request) -> str:
 
 
 def _cache_headers(request: Request) -> dict[str, str]:
-    max_age = deps.settings(request).delivery_max_age
+    max_age = _settings(request).delivery_max_age
     return {"Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 5}"}
 
 
@@ -182,3 +183,11 @@ OPERATIONS = [
         extra_responses={304: "Not modified"},
     ),
 ]
+
+
+def _settings(request: Request) -> Settings:
+    """The content app's settings, which its application was built with."""
+    found = deps.settings(request)
+    if not isinstance(found, Settings):
+        raise TypeError(f"the application was built with {type(found).__name__}, not the content Settings")
+    return found

@@ -16,9 +16,9 @@ from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.articles.text import slug_from_title
 from cms.events import outbox
 from cms.events.contract import Article, EventKind
-from cms.platform.auth import Actor
 from cms.platform.db import Connection
 from cms.platform.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed, SlugTaken
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 
 Decide = Callable[[Article], workflow.Change]

@@ -110,6 +110,12 @@ class Article(BaseModel):
     version: int = Field(ge=1)
 
 
+def is_live(article: Article) -> bool:
+    """Whether readers see the article at this version: the one rule every consumer follows
+    (index it, post it, offer its ad slots) rather than a copy of its own."""
+    return article.status == "published" and article.deleted_at is None and article.published_at is not None
+
+
 class ArticleEvent(BaseModel):
     """A CloudEvents 1.0 event in structured JSON mode, carrying the article at `articleversion`."""
 

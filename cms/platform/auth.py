@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.requests import Request
 
 from cms.platform import tokens
 from cms.platform.db import Connection
 from cms.platform.errors import Forbidden, Unauthorized
+from cms.platform.identity import SYSTEM, Actor
 from cms.platform.tokens import Role
 
-
-@dataclass(frozen=True)
-class Actor:
-    """The caller. `name` is the person behind the token: ownership survives token rotation."""
-
-    name: str
-    role: Role
-
-    def at_least(self, role: Role) -> bool:
-        return self.role >= role
-
-
-SYSTEM = Actor(name="system:scheduler", role=Role.admin)
+__all__ = ["SYSTEM", "Actor", "authenticate"]
 
 
 async def authenticate(conn: Connection, request: Request, minimum: Role) -> Actor:

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 import structlog
 
-from cms.settings import Settings
+from cms.platform.settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -33,7 +33,7 @@ async def init_connection(conn: asyncpg.Connection[asyncpg.Record]) -> None:
     await conn.set_type_codec("json", schema="pg_catalog", encoder=_dumps, decoder=orjson.loads)
 
 
-def server_settings(settings: Settings, application_name: str) -> dict[str, str]:
+def server_settings(settings: PlatformSettings, application_name: str) -> dict[str, str]:
     return {
         "application_name": application_name,
         "idle_in_transaction_session_timeout": _ms(settings.idle_in_transaction_timeout),
@@ -56,7 +56,7 @@ async def release_reset(conn: asyncpg.Connection[asyncpg.Record]) -> None:
 
 @asynccontextmanager
 async def create_pool(
-    settings: Settings, dsn: str | None = None, application_name: str = "cms", *, lazy: bool = False
+    settings: PlatformSettings, dsn: str | None = None, application_name: str = "cms", *, lazy: bool = False
 ) -> AsyncIterator[Pool]:
     """`lazy`: open no connection up front (a replica that is down must not stop the start)."""
     pool = await asyncpg.create_pool(
@@ -77,7 +77,7 @@ async def create_pool(
 
 @asynccontextmanager
 async def connection(
-    settings: Settings, dsn: str | None = None, application_name: str = "cms"
+    settings: PlatformSettings, dsn: str | None = None, application_name: str = "cms"
 ) -> AsyncIterator[asyncpg.Connection[asyncpg.Record]]:
     """One connection for a one-off job (a command, a post), closed when the block ends."""
     conn = await connect(settings, dsn, application_name)
@@ -88,7 +88,7 @@ async def connection(
 
 
 async def connect(
-    settings: Settings, dsn: str | None = None, application_name: str = "cms"
+    settings: PlatformSettings, dsn: str | None = None, application_name: str = "cms"
 ) -> asyncpg.Connection[asyncpg.Record]:
     conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
         dsn or settings.database_url,

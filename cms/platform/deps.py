@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.requests import Request
 
 from cms.platform.db import Pool, ReadPool
-from cms.settings import Settings
-
-
-@dataclass(frozen=True)
-class Services:
-    settings: Settings
-    pool: Pool
-    reads: ReadPool  # delivery reads: the replica when one is set, else the primary
+from cms.platform.services import Services
+from cms.platform.settings import PlatformSettings
 
 
 def services(request: Request) -> Services:
@@ -30,7 +22,7 @@ def reads(request: Request) -> ReadPool:
     return services(request).reads
 
 
-def settings(request: Request) -> Settings:
+def settings(request: Request) -> PlatformSettings:
     return services(request).settings
 
 

@@ -8,10 +8,10 @@ import sys
 import orjson
 import structlog
 
-from cms.settings import Settings
+from cms.platform.settings import PlatformSettings
 
 
-def configure(settings: Settings) -> None:
+def configure(settings: PlatformSettings) -> None:
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -35,7 +35,7 @@ def configure(settings: Settings) -> None:
         )
 
 
-def _wants_json(settings: Settings) -> bool:
+def _wants_json(settings: PlatformSettings) -> bool:
     if settings.log_format == "auto":
         return not sys.stderr.isatty()
     return settings.log_format == "json"

@@ -12,7 +12,7 @@ from typing import Protocol
 import structlog
 from prometheus_client import CollectorRegistry
 
-from cms.platform.deps import Services
+from cms.platform.services import Services
 
 log = structlog.get_logger(__name__)
 

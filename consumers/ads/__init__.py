@@ -6,21 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from consumers.ads import api, handler
-from consumers.runtime.http import Operation
-from consumers.runtime.spec import ConsumerSpec, Store
+from consumers.ads.settings import AdsSettings
+from consumers.runtime.spec import Bound, ConsumerSpec
 
 
-def _operations(ads: Store) -> list[Operation]:
-    handler.rules()  # a broken layout file stops the process at start, not every event later
-    return api.operations(ads)
+def _bind(settings: AdsSettings) -> Bound:
+    # Loaded here: a broken layout file stops the process at start, not every event later.
+    rules = handler.rules(settings)
+    return Bound(handler.applier(rules), api.operations)
 
 
 SPEC = ConsumerSpec(
     name="ads",
     schema="ads",
     migrations=Path(__file__).parent / "migrations",
-    apply=handler.apply,
+    settings_class=AdsSettings,
+    bind=_bind,
     store_url=lambda settings: settings.ads_database_url,
     port=lambda settings: settings.ads_port,
-    operations=_operations,
 )

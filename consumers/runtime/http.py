@@ -6,8 +6,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from cms.platform import auth, deps
-from cms.platform.auth import Actor
 from cms.platform.errors import Conflict, InvalidInput, NotFound, Unavailable
+from cms.platform.identity import Actor
 from cms.platform.openapi import UUID_PARAM, Operation
 from cms.platform.pagination import Cursor, Limit, decode_offset, encode_offset, invalid_cursor
 from cms.platform.pagination import decode as decode_cursor

@@ -25,12 +25,12 @@ from cms.events.contract import ArticleEvent
 from cms.platform import amqp, db
 from cms.platform.amqp import BROKER_ERRORS
 from cms.platform.workers import backoff, sleep_or_stop, wait_any
-from cms.settings import Settings
 from consumers.runtime import claims, store, topology
 from consumers.runtime.decide import DeadLetter, Requeue, Retry, decide
 from consumers.runtime.locks import KeyedLocks
 from consumers.runtime.metrics import ConsumerMetrics
-from consumers.runtime.spec import ConsumerSpec, Store
+from consumers.runtime.settings import ConsumerSettings
+from consumers.runtime.spec import Apply, ConsumerSpec, Store
 
 log = structlog.get_logger(__name__)
 
@@ -42,14 +42,17 @@ ERROR_HEADER = "x-cms-last-error"
 class Consumer:
     def __init__(
         self,
-        spec: ConsumerSpec,
-        settings: Settings,
+        spec: ConsumerSpec[Any],
+        settings: ConsumerSettings,
         registry: CollectorRegistry,
         store_holder: Store | None = None,
+        apply: Apply | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
         self.settings = settings
+        # What it does with an event: given by a process that bound the spec already.
+        self.apply = apply or spec.bind(settings).apply
         self.queue = spec.queue(settings)
         self.metrics = ConsumerMetrics.of(registry)
         self.store = store_holder or Store()
@@ -182,7 +185,7 @@ class Consumer:
         async with pool.acquire() as conn, conn.transaction():
             if not await claims.claim(conn, self.spec.schema, event):
                 return False  # stale or a redelivery: what it says is already applied
-            await self.spec.apply(conn, event)
+            await self.apply(conn, event)
         return True
 
     async def _on_failure(self, message: AbstractIncomingMessage, exc: Exception, attempt: int) -> None:

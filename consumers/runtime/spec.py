@@ -1,17 +1,22 @@
-"""What a consumer is: a name, the events it wants, its store, and how it applies an event."""
+"""What a consumer is: a name, the events it wants, its settings and store, and, bound to its
+settings, how it applies an event and which endpoints it serves. A spec reads nothing at import:
+the process that runs it loads the settings (`load_settings`) and binds the spec to them."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cms.events.contract import ArticleEvent
 from cms.platform.db import Connection, Pool, ReadPool
 from cms.platform.openapi import Operation
-from cms.settings import Settings
+from cms.platform.settings import PlatformSettings, load
+from consumers.runtime.settings import ConsumerSettings
 
 Apply = Callable[[Connection, ArticleEvent], Awaitable[None]]
+S = TypeVar("S", bound=ConsumerSettings)
 
 
 class Store:
@@ -24,28 +29,34 @@ class Store:
 
 
 @dataclass(frozen=True)
-class ConsumerSpec:
+class Bound:
+    """A consumer bound to its settings: what it does with an event, and its endpoints."""
+
+    apply: Apply
+    operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
+
+
+@dataclass(frozen=True)
+class ConsumerSpec(Generic[S]):
     name: str
     schema: str
     migrations: Path
-    apply: Apply
-    store_url: Callable[[Settings], str | None]
-    port: Callable[[Settings], int]
+    settings_class: type[S]
+    bind: Callable[[S], Bound]
+    store_url: Callable[[S], str | None]
+    port: Callable[[S], int]
     routing_keys: tuple[str, ...] = ("article.#",)
-    operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
-    # For a consumer whose behaviour depends on settings (its channels, say): the spec again,
-    # built with the process's settings rather than whatever the environment says.
-    bind: Callable[[Settings], ConsumerSpec] | None = None
 
-    def for_settings(self, settings: Settings) -> ConsumerSpec:
-        return self.bind(settings) if self.bind is not None else self
+    def load_settings(self) -> S:
+        """Its settings from the environment (`cms-consumer NAME`)."""
+        return load(self.settings_class)
 
-    def queue(self, settings: Settings) -> str:
+    def queue(self, settings: PlatformSettings) -> str:
         return f"{settings.amqp_prefix}.{self.name}"
 
-    def dsn(self, settings: Settings) -> str:
+    def dsn(self, settings: S) -> str:
         return self.store_url(settings) or settings.database_url
 
-    def replica_dsn(self, settings: Settings) -> str | None:
+    def replica_dsn(self, settings: S) -> str | None:
         """A store in the main database is on the main database's replica too."""
         return settings.database_replica_url if self.store_url(settings) is None else None

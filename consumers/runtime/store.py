@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from cms.platform import migrate
-from cms.settings import Settings
 from consumers.runtime import claims
+from consumers.runtime.settings import ConsumerSettings
 from consumers.runtime.spec import ConsumerSpec
 
 
-async def prepare(settings: Settings, spec: ConsumerSpec) -> None:
+async def prepare(settings: ConsumerSettings, spec: ConsumerSpec[Any]) -> None:
     """Idempotent: create what is missing, apply new migrations (refusing changed ones)."""
     dsn = spec.dsn(settings)
     await migrate.create_database_if_missing(dsn)

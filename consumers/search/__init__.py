@@ -4,25 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cms.settings import Settings
-from consumers.runtime.spec import ConsumerSpec
+from consumers.runtime.spec import Bound, ConsumerSpec
 from consumers.search import api, handler
+from consumers.search.settings import SearchSettings
 
 
-def build(settings: Settings | None = None) -> ConsumerSpec:
-    """The consumer; its search endpoint follows `settings` (its timeout, its candidates), or
-    without them the `CMS_*` environment, unless a process binds it to its own first
-    (`ConsumerSpec.for_settings`)."""
-    return ConsumerSpec(
-        name="search",
-        schema="search",
-        migrations=Path(__file__).parent / "migrations",
-        apply=handler.apply,
-        store_url=lambda settings: settings.search_database_url,
-        port=lambda settings: settings.search_port,
-        operations=lambda holder: api.operations(holder, settings or Settings()),
-        bind=build if settings is None else None,
-    )
+def _bind(settings: SearchSettings) -> Bound:
+    return Bound(handler.apply, lambda holder: api.operations(holder, settings))
 
 
-SPEC = build()
+SPEC = ConsumerSpec(
+    name="search",
+    schema="search",
+    migrations=Path(__file__).parent / "migrations",
+    settings_class=SearchSettings,
+    bind=_bind,
+    store_url=lambda settings: settings.search_database_url,
+    port=lambda settings: settings.search_port,
+)

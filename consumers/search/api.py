@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cms.platform.db import Connection
-from cms.settings import Settings
 from consumers.runtime.http import (
     Cursor,
     Limit,
@@ -25,6 +24,7 @@ from consumers.search import query as search_query
 from consumers.search import store
 from consumers.search.document import config_for
 from consumers.search.query import MAX_QUERY_CHARS, MAX_WORDS
+from consumers.search.settings import SearchSettings
 from consumers.search.store import SearchHit
 
 MAX_OFFSET = 10_000
@@ -55,7 +55,9 @@ class SearchPage(BaseModel):
     next_cursor: str | None
 
 
-async def find(conn: Connection, query: SearchQuery, offset: int, settings: Settings) -> list[SearchHit]:
+async def find(
+    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings
+) -> list[SearchHit]:
     """The hits of one search, in one transaction, so that public search's short statement
     timeout ends with it."""
     async with conn.transaction(readonly=True):
@@ -76,7 +78,7 @@ async def find(conn: Connection, query: SearchQuery, offset: int, settings: Sett
         )
 
 
-def operations(index: Store, settings: Settings) -> list[Operation]:
+def operations(index: Store, settings: SearchSettings) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
         offset = decode_offset(query.cursor, MAX_OFFSET)

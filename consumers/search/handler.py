@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from cms.events.contract import Article, ArticleEvent
+from cms.events.contract import ArticleEvent, is_live
 from cms.platform.db import Connection
 from consumers.search import store
 from consumers.search.document import document_of
@@ -12,12 +12,8 @@ from consumers.search.document import document_of
 log = structlog.get_logger(__name__)
 
 
-def is_searchable(article: Article) -> bool:
-    return article.status == "published" and article.deleted_at is None and article.published_at is not None
-
-
 async def apply(conn: Connection, event: ArticleEvent) -> None:
-    if is_searchable(event.data):
+    if is_live(event.data):
         document = document_of(event.data)
         if await store.upsert(conn, document):
             # Not an error (the index holds the live text, as much as a tsvector takes), but

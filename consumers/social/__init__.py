@@ -5,26 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cms.settings import Settings
-from consumers.runtime.spec import ConsumerSpec
+from consumers.runtime.spec import Bound, ConsumerSpec
 from consumers.social import api
 from consumers.social.handler import Social
+from consumers.social.settings import SocialSettings
 
 
-def build(settings: Settings | None = None) -> ConsumerSpec:
-    """The consumer; without `settings` it reads `CMS_*` from the environment on first use,
-    unless a process binds it to its own settings first (`ConsumerSpec.for_settings`)."""
+def _bind(settings: SocialSettings) -> Bound:
     social = Social(settings)
-    return ConsumerSpec(
-        name="social",
-        schema="social",
-        migrations=Path(__file__).parent / "migrations",
-        apply=social.apply,
-        store_url=lambda settings: settings.social_database_url,
-        port=lambda settings: settings.social_port,
-        operations=lambda holder: api.operations(social, holder),
-        bind=build if settings is None else None,
-    )
+    return Bound(social.apply, lambda holder: api.operations(social, holder))
 
 
-SPEC = build()
+SPEC = ConsumerSpec(
+    name="social",
+    schema="social",
+    migrations=Path(__file__).parent / "migrations",
+    settings_class=SocialSettings,
+    bind=_bind,
+    store_url=lambda settings: settings.social_database_url,
+    port=lambda settings: settings.social_port,
+)

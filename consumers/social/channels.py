@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError, model_validator
 
-from cms.settings import ConfigurationError, Settings, describe
+from cms.platform.settings import ConfigurationError, describe
 from consumers.social import counting
 from consumers.social.bluesky import Bluesky
 from consumers.social.counting import Profile
 from consumers.social.mastodon import Mastodon
 from consumers.social.remote import Adapter
+from consumers.social.settings import SocialSettings
 from consumers.social.webhook import Webhook
 
 Kind = Literal["mastodon", "bluesky", "webhook"]
@@ -82,7 +83,7 @@ DEFAULTS: list[dict[str, Any]] = [
 _CONFIGS = TypeAdapter(list[ChannelConfig])
 
 
-def configured(settings: Settings) -> list[Channel]:
+def configured(settings: SocialSettings) -> list[Channel]:
     raw = settings.social_channels or DEFAULTS
     try:
         configs = _CONFIGS.validate_python(raw)

@@ -46,15 +46,15 @@ from contextlib import asynccontextmanager
 
 import structlog
 
-from cms.events.contract import Article, ArticleEvent
+from cms.events.contract import Article, ArticleEvent, is_live
 from cms.platform import db
 from cms.platform.db import Connection
-from cms.settings import Settings
 from consumers.runtime.errors import TransientError
 from consumers.social import compose, delivery, lifecycle, store, tid
 from consumers.social.channels import Channel, configured
 from consumers.social.counting import graphemes
 from consumers.social.lifecycle import Plan
+from consumers.social.settings import SocialSettings
 from consumers.social.store import Draft, Post
 
 log = structlog.get_logger(__name__)
@@ -64,22 +64,12 @@ MAX_CARD_DESCRIPTION = 300
 UNCOMPOSABLE = "the article's link alone is longer than this network allows: shorten the URL pattern"
 
 
-def is_live(article: Article) -> bool:
-    return article.status == "published" and article.deleted_at is None and article.published_at is not None
-
-
 class Social:
-    """The consumer's wiring: settings (from the environment unless given) and its channels."""
+    """The consumer's wiring: its settings and its channels."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings
+    def __init__(self, settings: SocialSettings) -> None:
+        self.settings = settings
         self._channels: list[Channel] | None = None
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = Settings()
-        return self._settings
 
     @property
     def channels(self) -> list[Channel]:

@@ -19,12 +19,13 @@ from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.events.contract import ArticleEvent
 from cms.events.relay import Relay
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
 from cms.platform.db import Connection
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.runtime.runner import Consumer
-from consumers.runtime.spec import ConsumerSpec
+from consumers.runtime.settings import ConsumerSettings
+from consumers.runtime.spec import Bound, ConsumerSpec
 from tests.cluster.rabbit import Cluster
 
 pytestmark = pytest.mark.cluster
@@ -47,7 +48,8 @@ COUNTER = ConsumerSpec(
     name="counter",
     schema="counter",
     migrations=Path(__file__).parent / "counter_migrations",
-    apply=_count,
+    settings_class=ConsumerSettings,
+    bind=lambda settings: Bound(_count),
     store_url=lambda settings: None,
     port=lambda settings: 0,
 )
@@ -63,7 +65,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         started.stop()
 
 
-async def _write_events(settings: Settings, progress: list[int]) -> None:
+async def _write_events(settings: SystemSettings, progress: list[int]) -> None:
     """1,000 articles, each created and updated four times, at a steady pace (~10 s)."""
     actor = Actor("cluster-test", Role.editor)
     async with cms_db.create_pool(settings) as pool:
@@ -90,7 +92,7 @@ async def _write_events(settings: Settings, progress: list[int]) -> None:
 
 
 async def test_stopping_the_quorum_queue_leader_mid_stream_loses_and_duplicates_nothing(
-    cluster: Cluster, settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    cluster: Cluster, settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     run = settings.model_copy(
         update={

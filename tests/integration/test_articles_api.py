@@ -120,9 +120,7 @@ async def test_concurrent_creates_of_one_title_each_get_a_slug(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
     """Ten writers racing for one generated slug: ten 201s, ten distinct slugs."""
-    made = await asyncio.gather(
-        *(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10))
-    )
+    made = await asyncio.gather(*(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10)))
 
     slugs = {article["slug"] for article in made}
     assert len(slugs) == 10

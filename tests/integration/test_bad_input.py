@@ -19,7 +19,7 @@ from cms.platform import auth
 from cms.platform import db as cms_db
 from cms.platform.tokens import Role
 from cms.platform.web import MAX_DEPTH
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, fixture
 
 Record = asyncpg.Record
@@ -200,7 +200,7 @@ async def test_a_body_declared_over_the_limit_is_413_and_writes_nothing(
 
 
 @pytest.fixture
-async def small_api(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def small_api(settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     """The application with a 1 KiB body limit, so a streamed body passes it quickly."""
     application: Starlette = create_app(settings.model_copy(update={"max_body_bytes": 1024}))
     async with application.router.lifespan_context(application):
@@ -675,7 +675,7 @@ async def test_a_filter_value_that_cannot_match_is_422(
 
 
 @pytest.fixture
-async def conn(settings: Settings) -> AsyncIterator[asyncpg.Connection[Record]]:
+async def conn(settings: SystemSettings) -> AsyncIterator[asyncpg.Connection[Record]]:
     """A connection set up as the application's are, for calling the service directly."""
     connection = await cms_db.connect(settings)
     yield connection
@@ -735,7 +735,7 @@ async def test_an_update_whose_outbox_row_fails_leaves_the_article_as_it_was(
 
 
 async def test_a_failing_outbox_makes_the_api_answer_500_and_keeps_nothing(
-    settings: Settings, token: dict[str, str], db: asyncpg.Connection[Record]
+    settings: SystemSettings, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
     """The API's side of the same rule: the client hears of the failure, nothing half-done stays."""
     await break_the_outbox(db)

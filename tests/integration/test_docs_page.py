@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import httpx2
 import pytest
 
-from cms.app import create_ops_app
-from cms.settings import Settings
+from cms.platform.application import create_ops_app
+from cms.system import SystemSettings
 
 ALLOWED_SOURCES = {"'self'", "'none'", "data:"}
 
@@ -49,7 +49,7 @@ def _policy(response: httpx2.Response) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-async def worker_port(settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def worker_port(settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     """The HTTP face of a worker process (`cms relay`, `cms-consumer NAME`)."""
     app = create_ops_app(settings, [], name="docs-test")
     async with app.router.lifespan_context(app):

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 from starlette.applications import Starlette
 
 from cms.app import create_app
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import create_draft, fixture, publish
 
 # Examples per operation and generation mode: enough to reach the odd corners, small enough
@@ -47,7 +47,7 @@ async def seeded(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, st
 
 
 @pytest.fixture
-def fuzzed_app(settings: Settings, seeded: dict[str, str]) -> Iterator[Starlette]:
+def fuzzed_app(settings: SystemSettings, seeded: dict[str, str]) -> Iterator[Starlette]:
     """An application not yet started: schemathesis starts its lifespan on its own event loop."""
     yield create_app(settings)
     # Closes the pool schemathesis opened, before the test database is dropped.

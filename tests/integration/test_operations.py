@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from cms.app import create_app, operations
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, patch
 
 PROBLEM = "application/problem+json"
@@ -88,7 +88,7 @@ async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
-async def proxied_api(settings: Settings, proxy: TcpProxy) -> AsyncIterator[httpx2.AsyncClient]:
+async def proxied_api(settings: SystemSettings, proxy: TcpProxy) -> AsyncIterator[httpx2.AsyncClient]:
     """The application with its pool reaching the database only through `proxy`."""
     parts = urlsplit(settings.database_url)
     dsn = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))

@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 
 from cms.app import create_app
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, publish
 from tests.proxy import TcpProxy
 
@@ -33,7 +33,7 @@ async def _client(application: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
 
 
 async def test_delivery_reads_keep_working_when_the_replica_goes_away(
-    settings: Settings, published: dict[str, object]
+    settings: SystemSettings, published: dict[str, object]
 ) -> None:
     async with TcpProxy("127.0.0.1", 5432) as replica:
         application = create_app(
@@ -50,7 +50,7 @@ async def test_delivery_reads_keep_working_when_the_replica_goes_away(
 
 
 async def test_with_the_primary_down_reads_come_from_the_replica_and_writes_get_503_with_retry_after(
-    settings: Settings, token: dict[str, str], published: dict[str, object]
+    settings: SystemSettings, token: dict[str, str], published: dict[str, object]
 ) -> None:
     async with TcpProxy("127.0.0.1", 5432) as primary:
         application = create_app(

@@ -10,8 +10,8 @@ import httpx2
 
 from cms.articles import service
 from cms.platform import db as cms_db
-from cms.platform.auth import SYSTEM
-from cms.settings import Settings
+from cms.platform.identity import SYSTEM
+from cms.system import SystemSettings
 from tests.helpers import action, bearer, create_draft, event_types, patch
 
 
@@ -30,7 +30,7 @@ async def test_a_patch_that_changes_nothing_makes_no_version_and_no_event(
 
 
 async def test_an_expiry_on_a_scheduled_article_keeps_the_embargo_and_applies_after_it(
-    api: httpx2.AsyncClient, token: dict[str, str], settings: Settings
+    api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
 ) -> None:
     article = await create_draft(api, token["editor"], slug="embargo-mit-ablauf")
     go_live = datetime.now(UTC) + timedelta(hours=1)

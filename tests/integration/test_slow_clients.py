@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from cms.app import create_app
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft
 
 
@@ -25,7 +25,7 @@ def _slow_body(first: bytes, rest: bytes, release: asyncio.Event) -> AsyncIterat
 
 @pytest.mark.parametrize("method", ["POST create", "PATCH", "POST publish", "POST token"])
 async def test_other_requests_are_served_while_a_body_is_still_arriving(
-    settings: Settings, token: dict[str, str], method: str
+    settings: SystemSettings, token: dict[str, str], method: str
 ) -> None:
     """With a pool of one connection, a half-sent body does not stall the next request."""
     app = create_app(settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 1}))

@@ -17,7 +17,7 @@ from cms.articles import service
 from cms.events.contract import Article
 from cms.platform import auth
 from cms.platform import db as cms_db
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import action, bearer, create_draft, event_types, patch, publish
 
 CREATED = "cms.article.created"
@@ -75,7 +75,7 @@ async def stored(conn: asyncpg.Connection[Record], article: dict[str, Any]) -> R
 
 
 @pytest.fixture
-async def scheduler_conn(settings: Settings) -> AsyncIterator[asyncpg.Connection[Record]]:
+async def scheduler_conn(settings: SystemSettings) -> AsyncIterator[asyncpg.Connection[Record]]:
     """A connection set up as the application's are (jsonb codecs), for calling the service."""
     conn = await cms_db.connect(settings)
     yield conn
@@ -448,7 +448,7 @@ async def test_publish_due_fires_once_when_called_twice(
 
 
 async def test_publish_due_fires_once_when_two_schedulers_race(
-    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], settings: Settings
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], settings: SystemSettings
 ) -> None:
     scheduled = await article_at(api, token, "scheduled")
     ctx = as_scheduler(in_an_hour() + timedelta(minutes=1))

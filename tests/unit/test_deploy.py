@@ -6,7 +6,7 @@
   hand-written strict subset of the KEDA 2.x CRDs, and cross-checked against the Deployments.
 - compose.yaml: check-jsonschema with its bundled Compose specification (vendor.compose-spec).
 - Dockerfile: hadolint, failing on warnings and errors.
-- Every CMS_* name in deploy/ must be a field of cms.settings.Settings (or a documented exception).
+- Every CMS_* name in deploy/ must be a field of cms.settings.SystemSettings (or a documented exception).
 
 Beyond the schemas, the wiring is checked: selectors, named ports, probes, Secret and ConfigMap
 references, autoscaler targets, queue names and ports against the settings.
@@ -27,7 +27,7 @@ import jsonschema
 import pytest
 import yaml
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.registry import CONSUMERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ EXAMPLE_SECRET = "secret.example.yaml"
 # Consumers deployed by these manifests (others may land in consumers/ before they are deployed;
 # every registered consumer must be deployed: see test_every_registered_consumer_is_deployed).
 DEPLOYED_CONSUMERS = ("search", "social", "ads")
-# CMS_* names read outside Settings, with the file that reads them.
-NOT_SETTINGS = {"CMS_MIGRATIONS_DIR": ROOT / "cms" / "migrate.py"}
+# CMS_* names read outside SystemSettings, with the file that reads them.
+NOT_SETTINGS = {"CMS_MIGRATIONS_DIR": ROOT / "cms" / "platform" / "migrate.py"}
 
 Doc = dict[str, Any]
 
@@ -264,7 +264,7 @@ def test_workloads_run_the_image_as_non_root_with_resources_and_references_that_
 
 def test_deployments_probe_health_and_readiness_on_their_settings_port() -> None:
     config = _config()
-    defaults = Settings()
+    defaults = SystemSettings()
     for deployment in _of_kind("Deployment"):
         name = deployment["metadata"]["name"]
         selector = deployment["spec"]["selector"]["matchLabels"]
@@ -342,7 +342,7 @@ def test_compose_file_matches_the_compose_specification() -> None:
 
 def test_compose_runs_every_role_with_health_checks_and_ordering() -> None:
     services = _compose()["services"]
-    defaults = Settings()
+    defaults = SystemSettings()
     roles = {
         "api": (["cms", "serve"], "CMS_PORT"),
         "relay": (["cms", "relay"], "CMS_RELAY_PORT"),
@@ -439,7 +439,7 @@ def test_the_image_installs_every_data_file_the_packages_read() -> None:
         assert not missing, f"not in [tool.setuptools.package-data] {package}: {missing}"
 
 
-# --- Settings ----------------------------------------------------------------------------------
+# --- SystemSettings ----------------------------------------------------------------------------------
 
 
 def test_every_cms_variable_in_deploy_is_a_setting() -> None:
@@ -449,7 +449,7 @@ def test_every_cms_variable_in_deploy_is_a_setting() -> None:
         for path in files
         for name in re.findall(r"\bCMS_[A-Z0-9_]+\b", path.read_text(encoding="utf-8"))
     }
-    fields = set(Settings.model_fields)
+    fields = set(SystemSettings.model_fields)
 
     assert {name for name, _ in named} >= {"CMS_DATABASE_URL", "CMS_AMQP_URL", "CMS_PUBLIC_URL"}
     unknown = sorted(
@@ -457,6 +457,6 @@ def test_every_cms_variable_in_deploy_is_a_setting() -> None:
         for name, where in named
         if name.removeprefix("CMS_").lower() not in fields and name not in NOT_SETTINGS
     )
-    assert not unknown, f"not fields of cms.settings.Settings: {unknown}"
+    assert not unknown, f"not fields of cms.settings.SystemSettings: {unknown}"
     for name, reader in NOT_SETTINGS.items():
         assert f'"{name}"' in reader.read_text(encoding="utf-8"), f"{name} is no longer read by {reader.name}"

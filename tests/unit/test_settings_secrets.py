@@ -10,8 +10,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cms.settings import ConfigurationError, Settings
+from cms.platform.settings import ConfigurationError
+from cms.system import SystemSettings
 from consumers.social.channels import configured
+from consumers.social.settings import SocialSettings
 
 BIN = Path(sys.executable).parent
 SECRETS = ("hunter2-bluesky-app-password", "mastodon-token-s3cret", "db-pa55word")
@@ -67,7 +69,7 @@ def test_a_bad_setting_beside_a_database_password_names_the_setting_only() -> No
 
 def test_channel_errors_raised_in_process_carry_no_value() -> None:
     """The error a running process gets for the channel list names fields, not values."""
-    settings = Settings(social_channels=CHANNELS)
+    settings = SocialSettings(social_channels=CHANNELS)
 
     with pytest.raises(ConfigurationError) as caught:
         configured(settings)
@@ -78,7 +80,7 @@ def test_channel_errors_raised_in_process_carry_no_value() -> None:
 
 def test_the_settings_repr_leaves_out_fields_that_may_hold_credentials() -> None:
     """repr() of the settings (in tracebacks and logs) shows no URL password or channel token."""
-    settings = Settings(
+    settings = SystemSettings(
         database_url=f"postgresql://cms:{SECRETS[2]}@db.example/cms",
         amqp_url=f"amqp://cms:{SECRETS[2]}@mq.example/",
         social_channels=CHANNELS,

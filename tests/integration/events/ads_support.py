@@ -8,13 +8,13 @@ from typing import Any
 import asyncpg
 import httpx2
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.ads import SPEC as ADS
 from tests.helpers import bearer
 from tests.integration.events.conftest import running_consumer, send_to_queue
 
 
-def running_ads(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
+def running_ads(settings: SystemSettings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
     """The ads consumer as `cms-consumer ads` runs it: worker plus its HTTP face."""
     return running_consumer(ADS, settings)
 

@@ -15,9 +15,9 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 
-from cms.app import create_ops_app
 from cms.events.relay import Relay
-from cms.settings import Settings
+from cms.platform.application import create_ops_app
+from cms.system import SystemSettings
 from consumers import process
 from consumers.runtime import topology
 from consumers.runtime.spec import ConsumerSpec
@@ -54,14 +54,14 @@ def body(message: AbstractIncomingMessage) -> dict[str, Any]:
 
 
 @pytest.fixture
-def event_settings(settings: Settings) -> Settings:
+def event_settings(settings: SystemSettings) -> SystemSettings:
     return settings.model_copy(
         update={"amqp_url": AMQP_URL, "relay_poll_interval": 0.2, "scheduler_interval": 0.2}
     )
 
 
 @pytest.fixture
-async def tap(event_settings: Settings) -> AsyncIterator[EventTap]:
+async def tap(event_settings: SystemSettings) -> AsyncIterator[EventTap]:
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
     exchange = await channel.declare_exchange(
@@ -86,7 +86,7 @@ RelayStarter = Callable[..., "contextlib.AbstractAsyncContextManager[Relay]"]
 
 
 @pytest.fixture
-def running_relay(event_settings: Settings) -> RelayStarter:
+def running_relay(event_settings: SystemSettings) -> RelayStarter:
     """`async with running_relay(registry=..., **setting_overrides) as relay:` a relay task for
     the block, its metrics in `registry` if given."""
 
@@ -105,14 +105,16 @@ def running_relay(event_settings: Settings) -> RelayStarter:
 
 
 @pytest.fixture
-def consumer_settings(event_settings: Settings) -> Settings:
+def consumer_settings(event_settings: SystemSettings) -> SystemSettings:
     return event_settings.model_copy(
         update={"consumer_retry_delays": (0.2, 0.4), "consumer_max_attempts": 3, "consumer_prefetch": 8}
     )
 
 
 @contextlib.asynccontextmanager
-async def running_consumer(spec: ConsumerSpec, settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def running_consumer(
+    spec: ConsumerSpec[Any], settings: SystemSettings
+) -> AsyncIterator[httpx2.AsyncClient]:
     """A consumer as `cms-consumer NAME` runs it: the worker plus its HTTP face, ready; its
     queues are removed afterwards."""
     factory, operations = process.parts(spec, settings)
@@ -128,7 +130,7 @@ async def running_consumer(spec: ConsumerSpec, settings: Settings) -> AsyncItera
 
 
 @pytest.fixture
-async def search_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def search_app(consumer_settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     async with running_consumer(SEARCH, consumer_settings) as client:
         yield client
 
@@ -137,7 +139,7 @@ async def is_ready(client: httpx2.AsyncClient) -> bool:
     return (await client.get("/readyz")).status_code == 200
 
 
-async def delete_consumer_queues(settings: Settings, queue: str) -> None:
+async def delete_consumer_queues(settings: SystemSettings, queue: str) -> None:
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
     # As many retry queues as any run could have declared (subprocesses use the defaults).

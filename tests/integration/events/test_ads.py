@@ -13,14 +13,14 @@ import asyncpg
 import httpx2
 import pytest
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
 from tests.integration.events.ads_support import applied, inventory, running_ads, slot_ids, slots_of
 from tests.integration.events.conftest import RelayStarter, eventually
 
 
 @pytest.fixture
-async def ads_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def ads_app(consumer_settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     async with running_ads(consumer_settings) as client:
         yield client
 

@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from cms.events.contract import Article, ArticleEvent, EventType, Paragraph
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.ads import SPEC as ADS
 from consumers.ads import brand_safety, config
 from consumers.ads.page import page_of
@@ -40,7 +40,7 @@ _TITLES = (
 
 
 @pytest.fixture
-async def ads_app(consumer_settings: Settings) -> AsyncIterator[httpx2.AsyncClient]:
+async def ads_app(consumer_settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     async with running_ads(consumer_settings.model_copy(update={"consumer_prefetch": 64})) as client:
         yield client
 
@@ -114,7 +114,7 @@ async def _all_applied(db: asyncpg.Connection[asyncpg.Record]) -> bool:
 
 async def test_inventory_matches_the_live_articles_after_a_shuffled_burst_with_duplicates(
     ads_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     token: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:

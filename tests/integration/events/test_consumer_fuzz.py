@@ -12,8 +12,7 @@ import schemathesis
 from schemathesis.python import asgi as schemathesis_asgi
 from starlette.applications import Starlette
 
-from cms.cli import everything
-from cms.settings import Settings
+from cms.system import SystemSettings, everything
 from consumers.registry import CONSUMERS
 from tests.helpers import create_draft, fixture, publish
 from tests.integration.events.conftest import delete_consumer_queues
@@ -28,13 +27,13 @@ async def seeded(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, st
 
 
 @pytest.fixture
-def whole_system(consumer_settings: Settings, seeded: dict[str, str]) -> Iterator[Starlette]:
+def whole_system(consumer_settings: SystemSettings, seeded: dict[str, str]) -> Iterator[Starlette]:
     yield everything(consumer_settings)
     schemathesis_asgi.shutdown_lifespans()
 
 
 @pytest.fixture
-async def consumer_schema(whole_system: Starlette, consumer_settings: Settings) -> Any:
+async def consumer_schema(whole_system: Starlette, consumer_settings: SystemSettings) -> Any:
     yield schemathesis.openapi.from_asgi("/openapi.json", whole_system).include(
         path_regex=r"^/v1/(search|social|ads)"
     )

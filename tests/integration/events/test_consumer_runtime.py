@@ -17,7 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from cms.events import replay
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers import dlq
 from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
@@ -37,7 +37,7 @@ async def _indexed(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> a
     return await db.fetchrow("SELECT title, version FROM search.documents WHERE article_id = $1", article_id)
 
 
-async def _dlq_messages(settings: Settings) -> list[aio_pika.abc.AbstractIncomingMessage]:
+async def _dlq_messages(settings: SystemSettings) -> list[aio_pika.abc.AbstractIncomingMessage]:
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
     queue = await channel.get_queue(dlq_name(SEARCH.queue(settings)))
@@ -62,7 +62,7 @@ async def test_a_stale_or_duplicate_event_changes_nothing(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Reiher")
@@ -90,7 +90,7 @@ async def test_a_poison_message_lands_in_the_dlq_with_its_reason_and_the_next_on
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Kranich")
@@ -113,7 +113,7 @@ async def test_a_failing_handler_is_retried_with_delay_and_applied_once(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Storch")
@@ -131,7 +131,7 @@ async def test_a_message_that_keeps_failing_goes_to_the_dlq_after_max_attempts(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Möwe")
@@ -147,7 +147,7 @@ async def test_a_message_that_keeps_failing_goes_to_the_dlq_after_max_attempts(
     assert await db.fetchval("SELECT count(*) FROM search.applied_versions") == 0
 
 
-async def _dlq_count(settings: Settings, expected: int) -> bool:
+async def _dlq_count(settings: SystemSettings, expected: int) -> bool:
     return len(await _dlq_messages(settings)) == expected
 
 
@@ -155,7 +155,7 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Schwan")
@@ -174,7 +174,9 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
     assert await _dlq_messages(consumer_settings) == []
 
 
-async def test_dlq_purge_empties_it(search_app: httpx2.AsyncClient, consumer_settings: Settings) -> None:
+async def test_dlq_purge_empties_it(
+    search_app: httpx2.AsyncClient, consumer_settings: SystemSettings
+) -> None:
     await send_to_queue(SEARCH.queue(consumer_settings), b"not json", b"{}")
     await eventually(lambda: _dlq_count(consumer_settings, 2))
 
@@ -203,7 +205,7 @@ async def _fail_index_writes(db: asyncpg.Connection[asyncpg.Record], times: int)
 
 
 @pytest.fixture
-async def consumer_env(consumer_settings: Settings) -> AsyncIterator[dict[str, str]]:
+async def consumer_env(consumer_settings: SystemSettings) -> AsyncIterator[dict[str, str]]:
     yield {
         "PATH": os.environ.get("PATH", ""),
         "CMS_DATABASE_URL": consumer_settings.database_url,
@@ -255,7 +257,7 @@ async def test_a_consumer_killed_mid_message_loses_nothing_and_applies_it_once(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     consumer_env: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Pelikan")
@@ -285,7 +287,7 @@ async def test_sigterm_finishes_the_message_in_hand_acks_it_and_exits_0(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     consumer_env: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Flamingo")
@@ -316,7 +318,7 @@ async def test_an_empty_index_fills_from_a_resync(
     api: httpx2.AsyncClient,
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     live = [await _published_article(api, token, f"Eisvogel {n}") for n in range(3)]
@@ -338,7 +340,7 @@ async def _indexed_count(db: asyncpg.Connection[asyncpg.Record], expected: int) 
 async def test_the_consumer_survives_losing_the_broker_and_consumes_again_when_it_returns(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Rohrdommel")
@@ -369,7 +371,7 @@ async def test_the_consumer_survives_losing_the_broker_and_consumes_again_when_i
 async def test_an_unreachable_store_puts_messages_back_without_spending_attempts(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await _published_article(api, token, "Silberreiher")

@@ -12,9 +12,9 @@ from cms.articles.model import ArticleCreate
 from cms.events.contract import ArticleEvent
 from cms.events.retention import Pruner
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, patch
 from tests.integration.events.conftest import eventually
 
@@ -52,7 +52,7 @@ async def test_event_log_is_for_editors(api: httpx2.AsyncClient, token: dict[str
 
 
 async def test_event_log_holds_back_rows_behind_an_open_transaction_so_a_puller_never_skips_one(
-    api: httpx2.AsyncClient, token: dict[str, str], settings: Settings
+    api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
 ) -> None:
     slow = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=datetime.now(UTC), correlation_id="slow")
@@ -74,7 +74,10 @@ async def test_event_log_holds_back_rows_behind_an_open_transaction_so_a_puller_
 
 
 async def test_sent_events_older_than_retention_are_pruned_and_the_rest_kept(
-    api: httpx2.AsyncClient, token: dict[str, str], settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    settings: SystemSettings,
+    db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     for n in range(3):
         await create_draft(api, token["editor"], title=f"Meldung {n}")

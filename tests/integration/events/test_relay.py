@@ -12,9 +12,9 @@ import pytest
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, patch, publish
 from tests.integration.events.conftest import EventTap, RelayStarter, body
 from tests.proxy import TcpProxy
@@ -68,7 +68,10 @@ async def test_every_committed_write_gives_one_message_with_the_cloudevent_attri
 
 
 async def test_a_rolled_back_write_gives_no_message(
-    settings: Settings, tap: EventTap, running_relay: RelayStarter, db: asyncpg.Connection[asyncpg.Record]
+    settings: SystemSettings,
+    tap: EventTap,
+    running_relay: RelayStarter,
+    db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     conn = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=_now(), correlation_id="rolled-back")
@@ -133,7 +136,7 @@ async def test_writes_go_on_while_the_broker_is_down_and_all_events_arrive_in_or
 async def test_an_unroutable_event_is_kept_and_retried_until_a_queue_exists(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
@@ -148,7 +151,7 @@ async def test_an_unroutable_event_is_kept_and_retried_until_a_queue_exists(
 async def test_a_row_that_commits_late_is_published_even_after_higher_ones(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    settings: Settings,
+    settings: SystemSettings,
     tap: EventTap,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -256,7 +259,7 @@ async def test_the_relay_survives_the_database_going_away_and_resumes_without_lo
     token: dict[str, str],
     tap: EventTap,
     running_relay: RelayStarter,
-    settings: Settings,
+    settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     async with TcpProxy("127.0.0.1", 5432) as database:

@@ -11,15 +11,15 @@ from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.events import outbox
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.integration.events.conftest import EventTap, RelayStarter, body
 
 PARAGRAPH = 100_000  # characters of text per article: each event is a little over 100 kB
 
 
-async def _write_large_drafts(settings: Settings, count: int) -> None:
+async def _write_large_drafts(settings: SystemSettings, count: int) -> None:
     conn = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=datetime.now(UTC), correlation_id="bulk")
     try:
@@ -44,7 +44,7 @@ async def _sizes(db: asyncpg.Connection[asyncpg.Record]) -> list[int]:
 
 
 async def test_a_read_takes_rows_up_to_the_byte_cap_and_at_least_one_row(
-    settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """Rows stop at the cap; a single row larger than the cap still goes, alone."""
     await _write_large_drafts(settings, 5)
@@ -65,7 +65,7 @@ async def test_a_read_takes_rows_up_to_the_byte_cap_and_at_least_one_row(
 
 
 async def test_rows_written_before_sizes_were_stored_are_measured_on_read(
-    settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """An outbox migrated with unsent rows in it is capped by bytes all the same."""
     await _write_large_drafts(settings, 3)
@@ -81,7 +81,10 @@ async def test_rows_written_before_sizes_were_stored_are_measured_on_read(
 
 
 async def test_large_events_are_published_in_batches_within_the_byte_cap_in_order(
-    settings: Settings, tap: EventTap, running_relay: RelayStarter, db: asyncpg.Connection[asyncpg.Record]
+    settings: SystemSettings,
+    tap: EventTap,
+    running_relay: RelayStarter,
+    db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     """Twelve events of 100 kB with a 250 kB cap: batches of at most two rows, all in order."""
     await _write_large_drafts(settings, 12)

@@ -6,9 +6,9 @@ import asyncpg
 import httpx2
 from prometheus_client import CollectorRegistry
 
-from cms.app import create_ops_app
-from cms.processes import RELAY
-from cms.settings import Settings
+from cms import processes
+from cms.platform.application import create_ops_app
+from cms.system import SystemSettings
 from tests.helpers import create_draft, free_port
 from tests.integration.events.conftest import EventTap, RelayStarter, eventually
 
@@ -42,7 +42,7 @@ async def test_while_the_broker_is_down_the_backlog_and_its_age_are_exported_and
 
 
 async def test_a_database_that_cannot_be_reached_counts_as_database_not_broker(
-    settings: Settings, running_relay: RelayStarter
+    settings: SystemSettings, running_relay: RelayStarter
 ) -> None:
     """A refused database connection is a database failure, whatever Python type it shares."""
     registry = CollectorRegistry()
@@ -80,11 +80,11 @@ async def test_the_backlog_falls_to_zero_once_published_and_counts_rows_written_
 
 
 async def test_metrics_of_the_relay_process_show_the_backlog_and_every_failure_kind(
-    api: httpx2.AsyncClient, token: dict[str, str], event_settings: Settings
+    api: httpx2.AsyncClient, token: dict[str, str], event_settings: SystemSettings
 ) -> None:
     """`/metrics` of `cms relay` serves the real backlog (here: an event no queue takes yet)."""
     await create_draft(api, token["editor"])
-    application = create_ops_app(event_settings, RELAY, name="cms-relay")
+    application = create_ops_app(event_settings, processes.relay(event_settings), name="cms-relay")
 
     async with application.router.lifespan_context(application):
         transport = httpx2.ASGITransport(app=application)

@@ -16,16 +16,16 @@ from prometheus_client import CollectorRegistry
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import create_draft, patch
 from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
 
 TOO_LONG = "x" * 300  # an AMQP shortstr holds at most 255 bytes
 
 
-async def _cms(settings: Settings, *args: str) -> tuple[int, str, str]:
+async def _cms(settings: SystemSettings, *args: str) -> tuple[int, str, str]:
     """`cms ARGS` as an operator runs it, against the test's database."""
     env = {"CMS_DATABASE_URL": settings.database_url, "CMS_AMQP_URL": AMQP_URL, "CMS_LOG_LEVEL": "warning"}
     process = await asyncio.create_subprocess_exec(
@@ -55,7 +55,7 @@ async def _edits(api: httpx2.AsyncClient, token: str, article: dict[str, Any], c
 async def test_an_unencodable_row_is_parked_and_the_events_behind_it_arrive_in_order_within_seconds(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     tap: EventTap,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -99,7 +99,7 @@ async def _parked_gauge_is(registry: CollectorRegistry, value: float) -> bool:
 async def test_a_parked_row_is_listed_and_after_a_fix_and_unpark_it_is_published(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     tap: EventTap,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -151,7 +151,7 @@ async def _is_parked(db: asyncpg.Connection[asyncpg.Record], sequence: int) -> b
 async def test_unpark_of_a_row_that_is_not_parked_says_so_and_changes_nothing(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     """An operator's typo is reported with a failing exit code, not silently accepted."""
@@ -214,7 +214,7 @@ async def _broker_failures(registry: CollectorRegistry) -> bool:
 
 
 async def test_the_outbox_does_not_store_a_correlation_id_the_encoder_would_refuse(
-    settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """Defence in depth: a caller other than the API passing an unsafe id still writes a sendable event."""
     conn = await cms_db.connect(settings)

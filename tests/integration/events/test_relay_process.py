@@ -16,9 +16,9 @@ import pytest
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db as cms_db
-from cms.platform.auth import Actor
+from cms.platform.identity import Actor
 from cms.platform.tokens import Role
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import free_port
 from tests.integration.events.conftest import AMQP_URL, EventTap
 
@@ -26,7 +26,7 @@ BACKLOG = 3000
 
 
 @pytest.fixture
-def relay_env(event_settings: Settings) -> dict[str, str]:
+def relay_env(event_settings: SystemSettings) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", ""),
         "CMS_DATABASE_URL": event_settings.database_url,
@@ -40,7 +40,7 @@ def relay_env(event_settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-async def backlog(settings: Settings) -> int:
+async def backlog(settings: SystemSettings) -> int:
     conn = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=datetime.now(UTC), correlation_id="bulk")
     for n in range(BACKLOG):

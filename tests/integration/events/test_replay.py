@@ -21,13 +21,13 @@ from cloudevents.core.formats.json import JSONFormat
 
 from cms.events import replay
 from cms.events.contract import ArticleEvent
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import create_draft, patch, publish
 from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body
 
 
 @pytest.fixture
-async def rebuild_queue(event_settings: Settings) -> AsyncIterator[AbstractQueue]:
+async def rebuild_queue(event_settings: SystemSettings) -> AsyncIterator[AbstractQueue]:
     """A consumer's queue that nothing routes to: only replay can fill it."""
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
@@ -53,7 +53,7 @@ async def _drain(queue: AbstractQueue, expected: int) -> list[dict[str, Any]]:
 async def test_replay_sends_the_stored_events_in_order_to_one_queue_only(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
     tap: EventTap,
 ) -> None:
@@ -78,7 +78,7 @@ async def test_replay_sends_the_stored_events_in_order_to_one_queue_only(
 async def test_replay_can_be_limited_to_one_article_and_a_time(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
 ) -> None:
     one = await create_draft(api, token["editor"], title="Eins")
@@ -103,7 +103,7 @@ async def test_replay_can_be_limited_to_one_article_and_a_time(
 
 
 async def test_replay_to_a_queue_that_does_not_exist_fails_loudly(
-    api: httpx2.AsyncClient, token: dict[str, str], event_settings: Settings
+    api: httpx2.AsyncClient, token: dict[str, str], event_settings: SystemSettings
 ) -> None:
     await create_draft(api, token["editor"])
 
@@ -120,7 +120,7 @@ async def test_replay_to_a_queue_that_does_not_exist_fails_loudly(
 async def test_resync_sends_the_current_state_of_every_article_once(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
@@ -164,7 +164,7 @@ async def test_relayed_messages_parse_with_the_cloudevents_sdk(
 async def test_cms_events_replay_command_reports_what_it_sent(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
 ) -> None:
     await create_draft(api, token["editor"])
@@ -191,7 +191,7 @@ async def test_cms_events_replay_command_reports_what_it_sent(
 async def test_replay_leaves_parked_events_out_and_says_how_many(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    event_settings: Settings,
+    event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:

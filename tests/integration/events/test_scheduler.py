@@ -10,7 +10,7 @@ import httpx2
 
 from cms.platform import db as cms_db
 from cms.scheduler import Scheduler, run_due
-from cms.settings import Settings
+from cms.system import SystemSettings
 from tests.helpers import action, create_draft, event_types, publish
 from tests.integration.events.conftest import EventTap, RelayStarter, body
 
@@ -20,7 +20,7 @@ async def test_a_scheduled_publish_fires_once_at_its_time_with_two_schedulers_ru
     token: dict[str, str],
     tap: EventTap,
     running_relay: RelayStarter,
-    settings: Settings,
+    settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await create_draft(api, token["editor"], title="Unter Embargo", slug="embargo")
@@ -54,7 +54,7 @@ async def test_a_scheduled_publish_fires_once_at_its_time_with_two_schedulers_ru
 async def test_an_expiry_unpublishes_once_when_due(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    settings: Settings,
+    settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     article = await publish(api, token["editor"], await create_draft(api, token["editor"], slug="kurzlebig"))
@@ -73,7 +73,7 @@ async def test_an_expiry_unpublishes_once_when_due(
 async def test_a_cancelled_schedule_leaves_no_expiry_to_take_a_later_publication_down(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    settings: Settings,
+    settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     """Schedule, set an expiry, cancel, publish now: it stays live when the old expiry passes."""

@@ -9,7 +9,7 @@ import aio_pika
 import asyncpg
 import httpx2
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
@@ -226,7 +226,7 @@ def _words_beyond_a_tsvector(seed: int, total_bytes: int) -> list[str]:
     return paragraphs
 
 
-async def _dlq_depth(settings: Settings) -> int:
+async def _dlq_depth(settings: SystemSettings) -> int:
     connection = await aio_pika.connect(AMQP_URL)
     try:
         channel = await connection.channel()
@@ -243,7 +243,7 @@ async def test_an_edit_too_long_for_a_tsvector_replaces_the_old_text_and_says_it
     token: dict[str, str],
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
     """An edit whose text exceeds a tsvector still replaces the old text in the index (what fits

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import httpx2
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.search import SPEC as SEARCH
 from consumers.search import store
 from consumers.search.query import plan as search_plan
@@ -112,7 +112,7 @@ async def test_hostile_queries_answer_quickly_with_hits_or_a_clear_4xx_never_a_5
 
 
 async def test_a_search_ranks_only_the_newest_matches_up_to_its_candidate_limit(
-    consumer_settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    consumer_settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """The work of a search is bounded by a setting: of 3,000 matches only the newest 100 are
     ranked and paged through, not all of them."""
@@ -151,7 +151,7 @@ async def test_a_search_without_a_language_uses_only_the_configurations_the_inde
 
 
 async def test_a_search_over_its_time_limit_answers_503_with_retry_after(
-    consumer_settings: Settings, db: asyncpg.Connection[asyncpg.Record]
+    consumer_settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """Public search holds the database at most `CMS_SEARCH_STATEMENT_TIMEOUT`: past it the
     answer is a 503 problem with Retry-After, not a 500, and the connection serves on."""

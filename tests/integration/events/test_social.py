@@ -13,8 +13,8 @@ import httpx2
 import orjson
 import pytest
 
-from cms.settings import Settings
-from consumers.social import build
+from cms.system import SystemSettings
+from consumers.social import SPEC as SOCIAL
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
 from tests.integration.events.conftest import (
     RelayStarter,
@@ -34,12 +34,14 @@ async def fakes() -> AsyncIterator[Networks]:
         yield running
 
 
-def running_social(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
+def running_social(settings: SystemSettings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
     """The social consumer as `cms-consumer social` runs it, with these settings' channels."""
-    return running_consumer(build(settings), settings)
+    return running_consumer(SOCIAL, settings)
 
 
-def social_settings(settings: Settings, fakes: Networks | None, mode: str = "auto", **extra: Any) -> Settings:
+def social_settings(
+    settings: SystemSettings, fakes: Networks | None, mode: str = "auto", **extra: Any
+) -> SystemSettings:
     return settings.model_copy(
         update={
             "public_url": PUBLIC_URL,
@@ -81,7 +83,7 @@ async def published_fixture(api: httpx2.AsyncClient, token: dict[str, str]) -> d
 async def test_a_published_article_is_posted_once_to_every_channel(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -124,7 +126,7 @@ async def test_a_published_article_is_posted_once_to_every_channel(
 async def test_the_same_event_delivered_five_times_posts_once_per_channel(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
@@ -132,9 +134,9 @@ async def test_the_same_event_delivered_five_times_posts_once_per_channel(
     async with running_social(settings) as social:
         article = await published_fixture(api, token)
         created, published = await outbox_events(db, article["id"])
-        await send_to_queue(build(settings).queue(settings), created, *[published] * 5)
+        await send_to_queue(SOCIAL.queue(settings), created, *[published] * 5)
         await eventually(lambda: _has(db, article["id"], all_in("sent")), within=20)
-        await send_to_queue(build(settings).queue(settings), *[published] * 5)
+        await send_to_queue(SOCIAL.queue(settings), *[published] * 5)
         await eventually(lambda: _skipped(social, 9))
 
     assert fakes.mastodon.created == 1
@@ -153,7 +155,7 @@ async def _skipped(social: httpx2.AsyncClient, expected: int) -> bool:
 async def test_an_update_never_posts_again_unpublish_retracts_and_republishing_posts_anew(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -196,7 +198,7 @@ async def _version(db: asyncpg.Connection[asyncpg.Record], article_id: str, vers
 async def test_deleting_a_published_article_retracts_its_posts(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -219,7 +221,7 @@ async def test_deleting_a_published_article_retracts_its_posts(
 async def test_drafts_and_scheduled_articles_are_never_posted(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -245,7 +247,7 @@ async def test_drafts_and_scheduled_articles_are_never_posted(
 async def test_review_mode_waits_for_an_editor_who_may_edit_the_text_within_the_limit(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -311,7 +313,7 @@ async def test_review_mode_waits_for_an_editor_who_may_edit_the_text_within_the_
 async def test_with_no_channel_configured_posts_are_composed_and_kept_ready(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
@@ -335,7 +337,7 @@ async def test_with_no_channel_configured_posts_are_composed_and_kept_ready(
 async def test_a_429_is_retried_no_sooner_than_retry_after_and_posts_once(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -363,7 +365,7 @@ async def test_a_429_is_retried_no_sooner_than_retry_after_and_posts_once(
 async def test_5xx_and_a_hanging_network_are_retried_with_the_same_key_and_post_once(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -389,7 +391,7 @@ async def test_5xx_and_a_hanging_network_are_retried_with_the_same_key_and_post_
 async def test_a_refusal_marks_the_post_failed_with_the_reason_and_an_editor_can_retry(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
@@ -420,7 +422,7 @@ def _cursor_of(*parts: object) -> str:
 async def test_the_post_list_pages_with_the_shared_cursor_and_refuses_out_of_range_ones(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],

@@ -15,7 +15,7 @@ import asyncpg
 import httpx2
 import pytest
 
-from cms.settings import Settings
+from cms.system import SystemSettings
 from consumers.social import SPEC
 from tests.helpers import create_draft, free_port, publish
 from tests.integration.events.conftest import (
@@ -36,7 +36,7 @@ async def fakes() -> AsyncIterator[Networks]:
 
 
 @pytest.fixture
-async def env(consumer_settings: Settings, fakes: Networks) -> AsyncIterator[dict[str, str]]:
+async def env(consumer_settings: SystemSettings, fakes: Networks) -> AsyncIterator[dict[str, str]]:
     yield {
         "PATH": os.environ.get("PATH", ""),
         "CMS_DATABASE_URL": consumer_settings.database_url,
@@ -87,7 +87,7 @@ async def _effects_done(fakes: Networks) -> bool:
 async def test_a_consumer_killed_between_the_network_call_and_its_record_never_posts_twice(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
@@ -140,7 +140,7 @@ async def _every_one_sent(db: asyncpg.Connection[asyncpg.Record], article_ids: l
 async def test_two_consumer_processes_on_one_queue_post_once_per_article_and_channel(
     api: httpx2.AsyncClient,
     token: dict[str, str],
-    consumer_settings: Settings,
+    consumer_settings: SystemSettings,
     fakes: Networks,
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import httpx2
 
-from cms.cli import everything
-from cms.settings import Settings
+from cms.system import SystemSettings, everything
 from consumers.registry import CONSUMERS
 from tests.helpers import bearer, create_draft, fixture, publish
 from tests.integration.events.conftest import delete_consumer_queues, eventually, is_ready
 
 
 async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_reaches_them(
-    consumer_settings: Settings, token: dict[str, str]
+    consumer_settings: SystemSettings, token: dict[str, str]
 ) -> None:
     application = everything(consumer_settings)
     try:

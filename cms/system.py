@@ -1,0 +1,30 @@
+"""The composition root: the one module that knows every part. `cms up` runs the whole system
+in one process (API, relay, scheduler, pruner and every consumer on one port), with every part's
+settings in one object; each part takes it as its own kind of settings."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from cms import processes
+from cms.app import create_app
+from cms.settings import Settings
+from consumers import process
+from consumers.ads.settings import AdsSettings
+from consumers.registry import CONSUMERS
+from consumers.search.settings import SearchSettings
+from consumers.social.settings import SocialSettings
+
+
+class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings):
+    """The content app's settings and every consumer's, read from one environment."""
+
+
+def everything(settings: SystemSettings) -> Starlette:
+    """The single-machine default: API, relay, scheduler, pruner and every consumer on one port."""
+    consumer_parts = [process.parts(spec, settings) for spec in CONSUMERS.values()]
+    return create_app(
+        settings,
+        [*processes.relay(settings), *(factory for factory, _ in consumer_parts)],
+        [operation for _, operations in consumer_parts for operation in operations],
+    )

@@ -1,0 +1,19 @@
+"""The search consumer's settings: its store, its port, and public search's bounds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from consumers.runtime.settings import ConsumerSettings
+
+
+class SearchSettings(ConsumerSettings):
+    # Its own store (a schema in the main database unless moved) and its port.
+    search_database_url: str | None = Field(default=None, repr=False)
+    search_port: int = 8011
+    # Public search: one request may hold the database this long (then 503 with Retry-After),
+    # and ranks at most this many of the newest matching articles.
+    search_statement_timeout: timedelta = Field(default=timedelta(seconds=2), gt=timedelta(0))
+    search_max_candidates: int = Field(default=1000, ge=100, le=100_000)
