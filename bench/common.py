@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx2
 
-from cms.platform import migrate
+from cms import schema
 
 T = TypeVar("T")
 
@@ -83,7 +83,7 @@ async def scratch_database(server_dsn: str, label: str) -> AsyncIterator[str]:
     name = f"cms_bench_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     dsn = dsn_for(server_dsn, name)
     try:
-        await migrate.migrate(dsn)
+        await schema.migrate(dsn)
         yield dsn
     finally:
         admin = await asyncpg.connect(server_dsn)

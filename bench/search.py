@@ -59,9 +59,10 @@ from aio_pika.abc import AbstractIncomingMessage
 from bench import search_hostile
 from bench.common import DEFAULT_SERVER_DSN, HOST, ROOT, dsn_for, free_port, run
 from bench.search_corpus import Corpus, corpus
+from cms import schema
 from cms.articles import service
 from cms.articles.model import ArticleCreate
-from cms.platform import db, migrate
+from cms.platform import db
 from cms.platform import log as cms_log
 from cms.platform.application import create_ops_app
 from cms.platform.db import Connection
@@ -108,7 +109,7 @@ async def scratch(server_dsn: str, amqp_url: str) -> AsyncIterator[Setup]:
     name = f"cms_bench_search_{os.getpid()}"
     setup = Setup(dsn_for(server_dsn, name), amqp_url, f"bench_search_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     try:
-        await migrate.migrate(setup.dsn)
+        await schema.migrate(setup.dsn)
         await runtime_store.prepare(setup.settings(), SPEC)
         yield setup
     finally:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from cms import processes
+from cms import processes, schema
 from cms.app import create_app
 from cms.events import outbox, replay, schemas
 from cms.platform import db, log, migrate, tokens
@@ -46,7 +46,7 @@ def migrate_command() -> None:
     """Create the database if missing and apply new migrations."""
     settings = _settings()
     try:
-        applied = asyncio.run(migrate.migrate(settings.database_url))
+        applied = asyncio.run(schema.migrate(settings.database_url))
     except migrate.MigrationError as exc:
         typer.echo(f"migration failed: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -77,7 +77,7 @@ def up(host: Host = None, port: Port = None) -> None:
 
     settings = load(system.SystemSettings)
     log.configure(settings)
-    asyncio.run(migrate.migrate(settings.database_url))
+    asyncio.run(schema.migrate(settings.database_url))
     bind_host, bind_port = host or settings.host, port or settings.port
     base = f"http://{bind_host}:{bind_port}"
     typer.echo(

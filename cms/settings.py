@@ -26,4 +26,3 @@ class Settings(PlatformSettings):
     relay_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls when idle")
     relay_confirm_timeout: float = Field(default=30.0, gt=0)
     scheduler_interval: float = Field(default=1.0, gt=0)
-

@@ -14,8 +14,9 @@ import httpx2
 import pytest
 from starlette.applications import Starlette
 
+from cms import schema
 from cms.app import create_app
-from cms.platform import migrate, tokens
+from cms.platform import tokens
 from cms.system import SystemSettings
 from consumers.registry import CONSUMERS
 
@@ -38,7 +39,7 @@ async def _admin() -> asyncpg.Connection[asyncpg.Record]:
 @pytest.fixture(scope="session")
 async def template_database() -> AsyncIterator[str]:
     name = f"cms_test_{RUN_ID}_template"
-    await migrate.migrate(dsn_for(name))
+    await schema.migrate(dsn_for(name))
     yield name
     admin = await _admin()
     try:

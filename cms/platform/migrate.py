@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -41,14 +39,6 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.sql.encode()).hexdigest()
-
-
-def default_directory() -> Path:
-    """`schema/migrations` of the source tree; `CMS_MIGRATIONS_DIR` overrides (installed images)."""
-    override = os.environ.get("CMS_MIGRATIONS_DIR")
-    if override:
-        return Path(override)
-    return Path(str(resources.files("cms"))).parent / "schema" / "migrations"
 
 
 def load(directory: Path) -> list[Migration]:
@@ -140,10 +130,11 @@ async def apply(
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
 
 
-async def migrate(dsn: str, directory: Path | None = None) -> list[str]:
+async def migrate(dsn: str, directory: Path) -> list[str]:
+    """Create the database if missing and apply the migrations in `directory` not yet applied."""
     await create_database_if_missing(dsn)
     conn = await asyncpg.connect(dsn)
     try:
-        return await apply(conn, load(directory or default_directory()))
+        return await apply(conn, load(directory))
     finally:
         await conn.close()
