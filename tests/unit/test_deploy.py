@@ -43,7 +43,7 @@ EXAMPLE_SECRET = "secret.example.yaml"
 # every registered consumer must be deployed: see test_every_registered_consumer_is_deployed).
 DEPLOYED_CONSUMERS = ("search", "social", "ads")
 # CMS_* names read outside SystemSettings, with the file that reads them.
-NOT_SETTINGS = {"CMS_MIGRATIONS_DIR": ROOT / "cms" / "platform" / "migrate.py"}
+NOT_SETTINGS = {"CMS_MIGRATIONS_DIR": ROOT / "cms" / "schema.py"}
 
 Doc = dict[str, Any]
 
