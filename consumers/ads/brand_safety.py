@@ -65,6 +65,7 @@ class Assessment:
     scores: dict[Category, float]
     evidence: dict[Category, tuple[str, ...]]  # the words that matched, as written
     assessed: bool = True  # False: no term list for the language (then at least `sensitive`)
+    contexts: tuple[str, ...] = ()  # the contexts the page was read in (sport, food, ...)
 
 
 @dataclass
@@ -96,7 +97,7 @@ class BrandSafety:
                 tally = tallies[term.category]
                 tally.by_kind[_kind_in(term, evident)] += weight
                 tally.words.append(written)
-        return self._judge(tallies)
+        return self._judge(tallies, tuple(sorted(evident)))
 
     def _evident(self, lexicon: Lexicon, section: str | None, cues: set[Cue]) -> set[str]:
         """The contexts the page is in: by its section, or by enough distinct cue words."""
@@ -109,7 +110,7 @@ class BrandSafety:
             if section in context.sections or counts[name] >= self.scoring.context_at
         }
 
-    def _judge(self, tallies: dict[Category, _Tally]) -> Assessment:
+    def _judge(self, tallies: dict[Category, _Tally], contexts: tuple[str, ...]) -> Assessment:
         kinds = self.scoring.kinds
         scores: dict[Category, float] = {}
         severe = 0.0
@@ -124,7 +125,7 @@ class BrandSafety:
         )
         level: Level = "unsafe" if severe >= self.scoring.unsafe_at else "sensitive" if named else "safe"
         evidence = {c: tuple(dict.fromkeys(tallies[c].words)) for c in named}
-        return Assessment(level, tuple(named), scores, evidence)
+        return Assessment(level, tuple(named), scores, evidence, contexts=contexts)
 
 
 def _kind_in(term: Term, evident: set[str]) -> Kind:

@@ -169,7 +169,7 @@ class Index(Generic[T]):
 @dataclass(frozen=True)
 class Cue:
     context: str
-    words: str
+    stems: tuple[str, ...]  # "goal" and "goals" are one cue
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,8 @@ class Lexicon:
             for entry in context.ambiguous:
                 ambiguous_in.setdefault(lexicon.stems_of(entry), set()).add(name)
             for cue in context.cues:
-                lexicon.cues.add(cue, lexicon.stems_of(cue), Cue(name, cue))
+                stems = lexicon.stems_of(cue)
+                lexicon.cues.add(cue, stems, Cue(name, stems))
         seen: dict[tuple[tuple[str, ...], Category], Term] = {}
         for category, terms in source.categories.items():
             kinds: tuple[tuple[Kind, list[str]], ...] = (
