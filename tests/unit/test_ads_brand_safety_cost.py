@@ -54,3 +54,14 @@ def test_a_long_german_article_is_scored_in_well_under_its_old_18_seconds() -> N
     assert (verdict.level, verdict.categories[:1]) == ("sensitive", ("military_conflict",))
     # Generous: a loaded CI runner may be ten times slower than a developer's machine.
     assert elapsed < 5.0, elapsed
+
+
+def test_a_run_of_letters_longer_than_any_word_is_skipped_whole() -> None:
+    """A pasted 100,000-letter "word" costs nothing and matches nothing, not even "Krieg" inside."""
+    lexicon = _german()
+    started = time.perf_counter()
+    found = lexicon.find("Kriegs" * 20_000 + " und der Krieg")
+    elapsed = time.perf_counter() - started
+
+    assert [written for written, _ in found] == ["Krieg"]
+    assert elapsed < 1.0, elapsed
