@@ -12,8 +12,8 @@ from consumers.runtime.spec import Bound, ConsumerSpec
 
 def _bind(settings: AdsSettings) -> Bound:
     # Loaded here: a broken layout file stops the process at start, not every event later.
-    rules = handler.rules(settings)
-    return Bound(handler.applier(rules), api.operations)
+    ads = handler.Ads(handler.rules(settings))
+    return Bound(ads.apply, api.operations)
 
 
 SPEC = ConsumerSpec(

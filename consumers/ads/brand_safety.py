@@ -1,20 +1,24 @@
 """Brand safety from the text: which sensitive categories a page touches, and how badly (pure).
 
-Per-language term lists (`data/terms/<language>.toml`) name words per category in three kinds:
-`strong` (counts on its own), `weak` (ambiguous, e.g. "Angriff" in a football report: counts
-only when a strong or severe term of the same category is also present) and `severe` (graphic
-or extreme: can make a page unsafe). Words are compared as Snowball stems, so inflections
-match ("Invasionen", "Krieges"); in languages that write compounds as one word (German), a
-term also matches as the first or last part of a compound ("Kriegsbeginn", "Luftangriff").
-A hit weighs by where it stands (title > lead > body: `data/brand_safety.toml`).
+Per-language term lists (`data/terms/<language>.toml`, read by `lexicon`) name words per
+category in three kinds: `strong` (counts on its own), `weak` (ambiguous, e.g. "Angriff" in a
+football report: counts only when a strong or severe term of the same category is also present)
+and `severe` (graphic or extreme: can make a page unsafe). A hit weighs by where it stands
+(title > lead > body: `data/brand_safety.toml`).
+
+Context decides what an ambiguous word means. Idioms ("war of words", "tuer le match") are not
+read as terms at all. A context (sport, food, business, ...) is evident when the page's
+section is one of its sections or the text gives enough of its cue words; in an evident
+context, the terms listed as its own words ("shot", "Bombe", "massacre" in a 7-0 rout) count as
+weak: they still add to a category that unambiguous terms make, never on their own. So a
+derby's "attack" and "late shot" stay safe, and a missile on a stadium does not.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,177 +26,36 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cms.events.contract import Article
-from consumers.ads import stemming
+from consumers.ads.lexicon import CATEGORIES, Category, Cue, Kind, Lexicon, Term, TermFile
 from consumers.ads.text import Passage, Where, passages
 
 DATA = Path(__file__).parent / "data"
 
 Level = Literal["safe", "sensitive", "unsafe"]
-Kind = Literal["strong", "weak", "severe"]
-Category = Literal[
-    "military_conflict",
-    "terrorism",
-    "death_and_injury",
-    "crime",
-    "disasters",
-    "hate_speech",
-    "adult",
-    "drugs",
+
+__all__ = [
+    "CATEGORIES",
+    "Assessment",
+    "BrandSafety",
+    "Category",
+    "Kind",
+    "Level",
+    "Lexicon",
+    "Scoring",
+    "Term",
+    "TermFile",
+    "load",
 ]
-CATEGORIES: tuple[Category, ...] = (
-    "military_conflict",
-    "terrorism",
-    "death_and_injury",
-    "crime",
-    "disasters",
-    "hate_speech",
-    "adult",
-    "drugs",
-)
-# A compound part must be this long for a term to match inside a longer word, so "mine" does
-# not match "Termine" and "Waffe" does not match "Waffel".
-_MIN_PART = 4
-_TOKEN = re.compile(r"\w+")
 
 
-class _Strict(BaseModel):
+class Scoring(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class Scoring(_Strict):
     where: dict[Where, float]
     kinds: dict[Kind, float]
     sensitive_at: float = Field(gt=0, description="a category's score from which it is named")
     unsafe_at: float = Field(gt=0, description="the severe terms' score from which a page is unsafe")
-
-
-class Terms(_Strict):
-    strong: list[str] = []
-    weak: list[str] = []
-    severe: list[str] = []
-
-
-class TermFile(_Strict):
-    stemmer: str
-    compounds: bool = False
-    ignore: list[str] = Field(default=[], description="words containing a term that mean something else")
-    categories: dict[Category, Terms]
-
-
-@dataclass(frozen=True)
-class Term:
-    words: str
-    stems: tuple[str, ...]
-    category: Category
-    kind: Kind
-
-
-@dataclass
-class Lexicon:
-    """One language's terms, ready to match."""
-
-    language: str
-    stem: Callable[[str], str]
-    compounds: bool
-    ignore: tuple[str, ...]
-    single: dict[str, list[Term]] = field(default_factory=dict)
-    phrases: list[Term] = field(default_factory=list)
-    parts: list[Term] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, language: str, source: TermFile) -> Lexicon:
-        stem = stemming.stemmer(source.stemmer)
-        lexicon = cls(language, stem, source.compounds, tuple(word.lower() for word in source.ignore))
-        for category, terms in source.categories.items():
-            kinds: tuple[tuple[Kind, list[str]], ...] = (
-                ("strong", terms.strong),
-                ("weak", terms.weak),
-                ("severe", terms.severe),
-            )
-            for kind, entries in kinds:
-                for entry in entries:
-                    stems = tuple(stem(token.lower()) for token in _TOKEN.findall(entry))
-                    if stems:
-                        lexicon._add(Term(entry, stems, category, kind))
-        return lexicon
-
-    def _add(self, term: Term) -> None:
-        known = self.phrases if len(term.stems) > 1 else self.single.get(term.stems[0], [])
-        for other in known:
-            if other.stems == term.stems and other.category == term.category:
-                if other.kind != term.kind:
-                    raise ValueError(
-                        f"{self.language}: {term.words!r} ({term.kind}) and {other.words!r} ({other.kind})"
-                        f" are one word to the stemmer, in {term.category}: list it once"
-                    )
-                break
-        else:
-            if len(term.stems) > 1:
-                self.phrases.append(term)
-                return
-            self.single.setdefault(term.stems[0], []).append(term)
-        # Every spelling of a stem stays a compound part ("Verteidigung" in
-        # "Verteidigungsministerium", though "Verteidiger" has the same stem).
-        if self.compounds and len(term.stems) == 1 and len(term.stems[0]) >= _MIN_PART:
-            self.parts.append(term)
-
-    def find(self, text: str) -> list[tuple[str, Term]]:
-        """(the word as written, the term it matched) for every hit in `text`."""
-        tokens = _TOKEN.findall(text)
-        stems = [None if self._ignored(token) else self.stem(token.lower()) for token in tokens]
-        hits: list[tuple[str, Term]] = []
-        for index, stem in enumerate(stems):
-            if stem is None:
-                continue
-            hits += [(tokens[index], term) for term in _strongest(self._terms_for(tokens[index], stem))]
-            hits += [
-                (" ".join(tokens[index : index + len(term.stems)]), term)
-                for term in self.phrases
-                if tuple(stems[index : index + len(term.stems)]) == term.stems
-            ]
-        return hits
-
-    def _ignored(self, token: str) -> bool:
-        lowered = token.lower()
-        return any(word in lowered for word in self.ignore)
-
-    def _terms_for(self, token: str, stem: str) -> list[Term]:
-        exact = self.single.get(stem)
-        if exact is not None or not self.compounds:
-            return exact or []
-        folded = _fold(token)
-        return [term for term in self.parts if _compound_part(stem, folded, term)]
-
-
-_RANK: dict[Kind, int] = {"weak": 0, "strong": 1, "severe": 2}
-
-
-def _strongest(terms: list[Term]) -> list[Term]:
-    """One hit per category for one word: its strongest reading."""
-    best: dict[Category, Term] = {}
-    for term in terms:
-        if term.category not in best or _RANK[term.kind] > _RANK[best[term.category].kind]:
-            best[term.category] = term
-    return list(best.values())
-
-
-def _compound_part(stem: str, folded: str, term: Term) -> bool:
-    """German compounds: "kriegsbeginn" starts with "krieg", "luftangriffen" ends (as stems) with
-    "angriff". The word must also contain the term as written, so the stem "leich" (Leiche)
-    does not find "Ausgleich"."""
-    part = term.stems[0]
-    return (
-        len(stem) - len(part) >= _MIN_PART
-        and (stem.startswith(part) or stem.endswith(part))
-        and _fold(term.words) in folded
-    )
-
-
-def _fold(word: str) -> str:
-    return word.lower().translate(_UMLAUTS)
-
-
-_UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+    context_at: int = Field(gt=0, description="distinct cue words from which a context is evident")
 
 
 @dataclass(frozen=True)
@@ -202,6 +65,7 @@ class Assessment:
     scores: dict[Category, float]
     evidence: dict[Category, tuple[str, ...]]  # the words that matched, as written
     assessed: bool = True  # False: no term list for the language (then at least `sensitive`)
+    contexts: tuple[str, ...] = ()  # the contexts the page was read in (sport, food, ...)
 
 
 @dataclass
@@ -220,19 +84,33 @@ class BrandSafety:
         if lexicon is None:
             # Unassessed text is not vouched for: advertisers who want only safe pages skip it.
             return Assessment("sensitive", (), {}, {}, assessed=False)
-        return self.assess_passages(lexicon, passages(article))
+        return self.assess_passages(lexicon, passages(article), section=article.section)
 
-    def assess_passages(self, lexicon: Lexicon, texts: Iterable[Passage]) -> Assessment:
+    def assess_passages(
+        self, lexicon: Lexicon, texts: Iterable[Passage], section: str | None = None
+    ) -> Assessment:
+        read = [(self.scoring.where[passage.where], lexicon.read(passage.text)) for passage in texts]
+        evident = self._evident(lexicon, section, set().union(*(reading.cues for _, reading in read)))
         tallies: dict[Category, _Tally] = defaultdict(_Tally)
-        for passage in texts:
-            weight = self.scoring.where[passage.where]
-            for written, term in lexicon.find(passage.text):
+        for weight, reading in read:
+            for written, term in reading.hits:
                 tally = tallies[term.category]
-                tally.by_kind[term.kind] += weight
+                tally.by_kind[_kind_in(term, evident)] += weight
                 tally.words.append(written)
-        return self._judge(tallies)
+        return self._judge(tallies, tuple(sorted(evident)))
 
-    def _judge(self, tallies: dict[Category, _Tally]) -> Assessment:
+    def _evident(self, lexicon: Lexicon, section: str | None, cues: set[Cue]) -> set[str]:
+        """The contexts the page is in: by its section, or by enough distinct cue words."""
+        counts: dict[str, int] = defaultdict(int)
+        for cue in cues:
+            counts[cue.context] += 1
+        return {
+            name
+            for name, context in lexicon.contexts.items()
+            if section in context.sections or counts[name] >= self.scoring.context_at
+        }
+
+    def _judge(self, tallies: dict[Category, _Tally], contexts: tuple[str, ...]) -> Assessment:
         kinds = self.scoring.kinds
         scores: dict[Category, float] = {}
         severe = 0.0
@@ -247,7 +125,12 @@ class BrandSafety:
         )
         level: Level = "unsafe" if severe >= self.scoring.unsafe_at else "sensitive" if named else "safe"
         evidence = {c: tuple(dict.fromkeys(tallies[c].words)) for c in named}
-        return Assessment(level, tuple(named), scores, evidence)
+        return Assessment(level, tuple(named), scores, evidence, contexts=contexts)
+
+
+def _kind_in(term: Term, evident: set[str]) -> Kind:
+    """An ambiguous term in a context where it has its harmless sense counts as weak."""
+    return "weak" if term.ambiguous_in & evident else term.kind
 
 
 def load(directory: Path = DATA) -> BrandSafety:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from cms.events.contract import Article
+from consumers.ads.text import block_text
 from tests.helpers import fixture
 
 _NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -146,3 +148,36 @@ RECIPE_FR = article(
         "minutes avant de démouler d'un geste franc. Servez tiède avec une crème fraîche épaisse.",
     ),
 )
+
+
+def long_german_article(size: int = 1_900_000) -> Article:
+    """About `size` bytes of German news text (the war report, the match report, the recipe,
+    over and over, each copy numbered): what an editor's 1.9 MB paste looks like to brand safety."""
+    texts = [
+        block_text(block)
+        for sample in (stabschefs(), SPORT_DE, RECIPE_DE)
+        for block in sample.body
+        if block_text(block)
+    ]
+    body: list[dict[str, str]] = []
+    total = 0
+    while total < size:
+        text = f"Abschnitt {len(body) + 1}: {texts[len(body) % len(texts)]}"
+        body.append({"type": "paragraph", "text": text})
+        total += len(text.encode())
+    return article(title="Chronik: Stabschefs, Bundesliga und Rouladen", section="world", body=body)
+
+
+def distinct_german_words(count: int, seed: int = 11) -> str:
+    """`count` different long compounds, many holding a listed term ("Kriegsschiffmütze"): every
+    word is new to the matcher's caches, so the cost per word shows."""
+    rng = random.Random(seed)  # noqa: S311 (reproducible test text, not a secret)
+    parts = (
+        "kriegs", "haus", "wasser", "leichen", "bomben", "stimmung", "angriffs", "schuss", "tor",
+        "verteidigungs", "minister", "amt", "schiff", "fahrt", "kapitän", "feuer", "wehr", "brand",
+    )  # fmt: skip
+    words: set[str] = set()
+    while len(words) < count:
+        stem = "".join(rng.choice(parts) for _ in range(rng.randint(2, 4)))
+        words.add((stem + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(3))).capitalize())
+    return " ".join(sorted(words))

@@ -129,3 +129,69 @@ def test_a_word_listed_in_two_kinds_of_one_category_is_refused() -> None:
 
     with pytest.raises(ValueError, match="one word to the stemmer"):
         Lexicon.build("de", source)
+
+
+def test_an_idiom_hides_only_its_own_words() -> None:
+    """ "War of words" says nothing about war; the war it is about still counts."""
+    lexicon = _shipped().lexicons["en"]
+
+    assert lexicon.find("A war of words broke out in parliament.") == []
+    found = lexicon.find("A war of words over the war in Sudan.")
+    assert [(written, term.category) for written, term in found] == [("war", "military_conflict")]
+
+
+def test_an_ambiguous_term_counts_as_weak_only_where_its_context_is_evident() -> None:
+    """ "Katastrophe" in a relegation report is the sport's word; without sport around it, a disaster."""
+    sport = article(
+        title="Katastrophe für Schalke",
+        body=paragraphs("Nach der Niederlage steht der Verein auf einem Abstiegsplatz, der Trainer wackelt."),
+    )
+    no_context = article(title="Katastrophe im Tal", body=paragraphs("Die Lage bleibt unübersichtlich."))
+
+    assert (_shipped().assess(sport).level, _shipped().assess(sport).contexts) == ("safe", ("sport",))
+    assert _shipped().assess(no_context).categories == ("disasters",)
+
+
+def test_the_section_makes_its_context_evident() -> None:
+    """Filed under sport, "le massacre de Lille" is a rout; under world news, a massacre."""
+    text = {"language": "fr", "title": "Le massacre de Lille", "body": paragraphs("Un dimanche noir.")}
+
+    assert _shipped().assess(article(section="sport", **text)).level == "safe"
+    assert _shipped().assess(article(section="monde", **text)).level == "unsafe"
+
+
+def test_an_unambiguous_term_counts_in_full_in_any_context() -> None:
+    """A missile on a stadium is war news, however many football words surround it."""
+    report = article(
+        language="en",
+        section="sport",
+        title="Missile hits stadium before the match",
+        body=paragraphs("The club postponed the league fixture, and the coach sent the players home."),
+    )
+    verdict = _shipped().assess(report)
+
+    assert (verdict.level, verdict.categories) == ("sensitive", ("military_conflict",))
+    assert verdict.contexts == ("sport",)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"contexts": {"sport": {"cues": ["Tor"], "ambiguous": ["Angriffe"]}}}, "no listed term"),
+        ({"idioms": ["Krieg der Sterne"]}, None),
+        ({"idioms": ["Schuss in den Ofen"]}, "nothing to neutralise"),
+    ],
+    ids=["ambiguous-unlisted", "idiom-ok", "idiom-without-term"],
+)
+def test_a_context_or_idiom_that_names_no_listed_term_is_refused(
+    extra: dict[str, object], message: str | None
+) -> None:
+    """A typo in the data would silently change nothing: the lexicon refuses it at load."""
+    krieg = {"military_conflict": {"strong": ["Krieg"]}}
+    source = TermFile.model_validate({"stemmer": "german", "compounds": True, "categories": krieg, **extra})
+
+    if message is None:
+        assert Lexicon.build("de", source).find("Krieg der Sterne") == []
+    else:
+        with pytest.raises(ValueError, match=message):
+            Lexicon.build("de", source)
