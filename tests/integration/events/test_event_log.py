@@ -16,7 +16,7 @@ from cms.events.retention import Pruner
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import bearer, create_draft, patch
-from tests.integration.events.conftest import eventually
+from tests.integration.conftest import eventually
 
 
 async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(

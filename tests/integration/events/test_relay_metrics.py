@@ -10,7 +10,7 @@ from cms.app import create_ops_app
 from cms.processes import RELAY
 from cms.settings import Settings
 from tests.helpers import create_draft, free_port
-from tests.integration.events.conftest import EventTap, RelayStarter, eventually
+from tests.integration.conftest import EventTap, RelayStarter, eventually
 
 
 def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float:

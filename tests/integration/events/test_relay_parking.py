@@ -20,7 +20,7 @@ from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import create_draft, patch
-from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
+from tests.integration.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
 
 TOO_LONG = "x" * 300  # an AMQP shortstr holds at most 255 bytes
 

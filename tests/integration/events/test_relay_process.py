@@ -20,7 +20,7 @@ from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import free_port
-from tests.integration.events.conftest import AMQP_URL, EventTap
+from tests.integration.conftest import AMQP_URL, EventTap
 
 BACKLOG = 3000
 

@@ -13,7 +13,7 @@ from cms.settings import Settings
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.conftest import AMQP_URL, RelayStarter, eventually
+from tests.integration.conftest import AMQP_URL, RelayStarter, eventually
 
 
 async def _hits(search: httpx2.AsyncClient, q: str, **params: str) -> list[dict[str, object]]:

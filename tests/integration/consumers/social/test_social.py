@@ -16,14 +16,14 @@ import pytest
 from cms.settings import Settings
 from consumers.social import build
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.conftest import (
+from tests.integration.conftest import (
     RelayStarter,
     eventually,
     outbox_events,
     running_consumer,
     send_to_queue,
 )
-from tests.integration.events.social_fakes import BLUESKY_DID, Networks, networks
+from tests.integration.consumers.social.fakes import BLUESKY_DID, Networks, networks
 
 PUBLIC_URL = "https://zeitung.example"
 

@@ -120,9 +120,7 @@ async def test_concurrent_creates_of_one_title_each_get_a_slug(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
     """Ten writers racing for one generated slug: ten 201s, ten distinct slugs."""
-    made = await asyncio.gather(
-        *(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10))
-    )
+    made = await asyncio.gather(*(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10)))
 
     slugs = {article["slug"] for article in made}
     assert len(slugs) == 10
@@ -199,6 +197,20 @@ async def test_patch_changes_only_given_fields_and_bumps_version(
     assert await event_types(db, article["id"]) == ["cms.article.created", "cms.article.updated"]
 
 
+async def test_a_patch_that_changes_nothing_makes_no_version_and_no_event(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    article = await create_draft(api, token["editor"], lead="gleich")
+
+    empty = await patch(api, token["editor"], article)
+    same = await patch(api, token["editor"], article, lead="gleich", title=article["title"])
+
+    assert empty.status_code == same.status_code == 200
+    assert empty.json()["version"] == same.json()["version"] == 1
+    assert await event_types(db, article["id"]) == ["cms.article.created"]
+    assert await db.fetchval("SELECT count(*) FROM article_revisions") == 1
+
+
 async def test_patch_with_null_section_clears_it_but_null_title_is_422(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
@@ -240,6 +252,21 @@ async def test_stale_if_match_is_rejected_with_412_and_emits_no_event(
     assert await event_types(db, draft["id"]) == ["cms.article.created", "cms.article.updated"]
     current = await db.fetchval("SELECT lead FROM articles WHERE id = $1", draft["id"])
     assert current == "first"
+
+
+async def test_a_weak_etag_in_if_match_never_matches(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    article = await create_draft(api, token["editor"])
+
+    response = await api.patch(
+        f"/v1/admin/articles/{article['id']}",
+        json={"lead": "x"},
+        headers={**bearer(token["editor"]), "If-Match": 'W/"1"'},
+    )
+
+    assert response.status_code == 412
+    assert await event_types(db, article["id"]) == ["cms.article.created"]
 
 
 async def test_two_simultaneous_saves_of_one_version_one_wins_one_gets_412(
@@ -318,6 +345,20 @@ async def test_restoring_a_version_that_does_not_exist_is_404(
     )
 
     assert response.status_code == 404
+
+
+async def test_a_deleted_articles_revisions_are_gone_with_it(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    article = await create_draft(api, token["editor"])
+    await api.delete(
+        f"/v1/admin/articles/{article['id']}", headers={**bearer(token["editor"]), "If-Match": '"1"'}
+    )
+
+    one = await api.get(f"/v1/admin/articles/{article['id']}/revisions/1", headers=bearer(token["editor"]))
+    listing = await api.get(f"/v1/admin/articles/{article['id']}/revisions", headers=bearer(token["editor"]))
+
+    assert one.status_code == listing.status_code == 404
 
 
 def _blocks(article: dict[str, Any]) -> list[dict[str, Any]]:

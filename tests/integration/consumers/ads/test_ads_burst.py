@@ -20,8 +20,8 @@ from cms.settings import Settings
 from consumers.ads import SPEC as ADS
 from consumers.ads import brand_safety, config
 from consumers.ads.page import page_of
-from tests.integration.events.ads_support import inventory, running_ads, send
-from tests.integration.events.conftest import eventually
+from tests.integration.conftest import eventually
+from tests.integration.consumers.ads.helpers import inventory, running_ads, send
 
 ARTICLES = 125
 VERSIONS = 8  # 125 x 8 = 1,000 events

@@ -16,8 +16,8 @@ from cms.cli import everything
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
 from tests.helpers import create_draft, fixture, publish
-from tests.integration.events.conftest import delete_consumer_queues
-from tests.integration.test_fuzz import _fuzz
+from tests.integration.conftest import delete_consumer_queues
+from tests.integration.content.test_fuzz import _fuzz
 
 
 @pytest.fixture

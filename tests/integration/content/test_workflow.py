@@ -223,6 +223,46 @@ async def test_unpublish_with_a_future_unpublish_at_stays_published_until_then(
     assert await delivered(api, live)
 
 
+async def test_an_expiry_on_a_scheduled_article_keeps_the_embargo_and_applies_after_it(
+    api: httpx2.AsyncClient, token: dict[str, str], settings: Settings
+) -> None:
+    article = await create_draft(api, token["editor"], slug="embargo-mit-ablauf")
+    go_live = datetime.now(UTC) + timedelta(hours=1)
+    expire = go_live + timedelta(hours=2)
+    await action(api, token["editor"], article, "publish", {"publish_at": go_live.isoformat()})
+
+    response = await action(api, token["editor"], article, "unpublish", {"unpublish_at": expire.isoformat()})
+    async with cms_db.create_pool(settings) as pool, pool.acquire() as conn:
+        ctx = service.Context(actor=auth.SYSTEM, now=go_live + timedelta(seconds=1), correlation_id="test")
+        live = await service.publish_due(conn, UUID(article["id"]), ctx)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "scheduled"
+    assert response.json()["unpublish_at"] is not None
+    assert live is not None
+    assert live.status == "published"
+    assert live.unpublish_at == expire
+
+
+async def test_an_expiry_before_the_scheduled_publication_is_a_409(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    article = await create_draft(api, token["editor"])
+    go_live = datetime.now(UTC) + timedelta(hours=2)
+    await action(api, token["editor"], article, "publish", {"publish_at": go_live.isoformat()})
+
+    response = await action(
+        api,
+        token["editor"],
+        article,
+        "unpublish",
+        {"unpublish_at": (go_live - timedelta(hours=1)).isoformat()},
+    )
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 # edit while live
 
 

@@ -23,7 +23,7 @@ from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
 from tests.helpers import create_draft, free_port, patch, publish
-from tests.integration.events.conftest import (
+from tests.integration.conftest import (
     AMQP_URL,
     delete_consumer_queues,
     eventually,

@@ -18,15 +18,21 @@ import pytest
 from cms.settings import Settings
 from consumers.social import SPEC
 from tests.helpers import create_draft, free_port, publish
-from tests.integration.events.conftest import (
+from tests.integration.conftest import (
     AMQP_URL,
     delete_consumer_queues,
     eventually,
     outbox_events,
     send_to_queue,
 )
-from tests.integration.events.social_fakes import Networks, networks
-from tests.integration.events.test_social import PUBLIC_URL, all_in, posts, published_fixture, statuses
+from tests.integration.consumers.social.fakes import Networks, networks
+from tests.integration.consumers.social.test_social import (
+    PUBLIC_URL,
+    all_in,
+    posts,
+    published_fixture,
+    statuses,
+)
 
 
 @pytest.fixture

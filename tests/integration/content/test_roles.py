@@ -80,6 +80,16 @@ async def test_an_author_may_not_edit_another_authors_draft(
     assert await event_types(db, theirs["id"]) == ["cms.article.created"]
 
 
+async def test_an_author_editing_someone_elses_draft_is_refused_before_related_ids_are_checked(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    theirs = await create_draft(api, token["other_author"])
+
+    response = await patch(api, token["author"], theirs, related=["00000000-0000-4000-8000-000000000000"])
+
+    assert response.status_code == 403
+
+
 async def test_an_author_may_not_submit_another_authors_draft(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
@@ -382,6 +392,18 @@ async def test_without_a_token_nothing_is_written_and_the_body_is_not_judged(
     assert_problem(response, 401)
     assert await count(db, "articles") == 0
     assert await count(db, "outbox") == 0
+
+
+async def test_without_a_token_even_a_malformed_id_or_query_is_a_401(api: httpx2.AsyncClient) -> None:
+    responses = [
+        await api.get("/v1/admin/articles/not-a-uuid"),
+        await api.get("/v1/admin/articles?limit=0"),
+        await api.delete("/v1/admin/tokens/xyz"),
+        await api.get("/v1/admin/events?after=-1"),
+        await api.get("/v1/admin/articles/6f1c1a5e-0000-4000-8000-000000000000/revisions/x"),
+    ]
+
+    assert [r.status_code for r in responses] == [401] * 5
 
 
 async def test_the_delivery_api_needs_no_token(api: httpx2.AsyncClient) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from cms.settings import Settings
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.ads_support import applied, inventory, running_ads, slot_ids, slots_of
-from tests.integration.events.conftest import RelayStarter, eventually
+from tests.integration.conftest import RelayStarter, eventually
+from tests.integration.consumers.ads.helpers import applied, inventory, running_ads, slot_ids, slots_of
 
 
 @pytest.fixture
