@@ -7,8 +7,8 @@ import httpx2
 from cms.cli import everything
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
-from tests.helpers import bearer, create_draft, fixture, publish
-from tests.integration.conftest import delete_consumer_queues, eventually, is_ready
+from tests.helpers import bearer, create_draft, eventually, fixture, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, is_ready
 
 
 async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_reaches_them(

@@ -16,8 +16,8 @@ from cms.cli import everything
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
 from tests.helpers import create_draft, fixture, publish
-from tests.integration.conftest import delete_consumer_queues
-from tests.integration.content.test_fuzz import _fuzz
+from tests.integration.consumers.helpers import delete_consumer_queues
+from tests.integration.fuzz import fuzz
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_no_input_to_a_consumer_endpoint_gets_a_5xx_or_an_undocumented_status(
     consumer_schema: Any, token: dict[str, str], seeded: dict[str, str]
 ) -> None:
     _wait_until_consumers_open(consumer_schema, token["admin"])
-    outcome = _fuzz(consumer_schema, {"Authorization": f"Bearer {token['admin']}"}, seeded, minimum=5)
+    outcome = fuzz(consumer_schema, {"Authorization": f"Bearer {token['admin']}"}, seeded, minimum=5)
 
     assert outcome.failures == [], outcome.report()
     fuzzed = {label.split()[1] for label in outcome.seen}

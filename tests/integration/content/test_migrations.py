@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from cms.migrate import MigrationError, migrate
-from tests.conftest import SERVER_DSN, dsn_for
+from tests.services import SERVER_DSN, dsn_for
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from cms.events.contract import ArticleEvent
 from cms.events.retention import Pruner
 from cms.settings import Settings
 from cms.tokens import Role
-from tests.helpers import bearer, create_draft, patch
-from tests.integration.conftest import eventually
+from tests.helpers import bearer, create_draft, eventually, patch
 
 
 async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(

@@ -16,7 +16,7 @@ from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import bearer, create_draft, patch, publish
-from tests.integration.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 from tests.proxy import TcpProxy
 
 

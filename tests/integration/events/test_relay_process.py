@@ -20,7 +20,8 @@ from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
 from tests.helpers import free_port
-from tests.integration.conftest import AMQP_URL, EventTap
+from tests.integration.events.helpers import EventTap
+from tests.services import AMQP_URL
 
 BACKLOG = 3000
 

@@ -23,7 +23,8 @@ from cms.events import replay
 from cms.events.contract import ArticleEvent
 from cms.settings import Settings
 from tests.helpers import create_draft, patch, publish
-from tests.integration.conftest import AMQP_URL, EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
+from tests.services import AMQP_URL
 
 
 @pytest.fixture

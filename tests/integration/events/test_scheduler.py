@@ -12,7 +12,7 @@ from cms import db as cms_db
 from cms.scheduler import Scheduler, run_due
 from cms.settings import Settings
 from tests.helpers import action, create_draft, event_types, publish
-from tests.integration.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 
 
 async def test_a_scheduled_publish_fires_once_at_its_time_with_two_schedulers_running(

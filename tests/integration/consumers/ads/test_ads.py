@@ -14,9 +14,9 @@ import httpx2
 import pytest
 
 from cms.settings import Settings
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.conftest import RelayStarter, eventually
+from tests.helpers import action, bearer, create_draft, eventually, fixture, patch, publish
 from tests.integration.consumers.ads.helpers import applied, inventory, running_ads, slot_ids, slots_of
+from tests.integration.events.helpers import RelayStarter
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from cms.settings import Settings
 from consumers.ads import SPEC as ADS
 from consumers.ads import brand_safety, config
 from consumers.ads.page import page_of
-from tests.integration.conftest import eventually
+from tests.helpers import eventually
 from tests.integration.consumers.ads.helpers import inventory, running_ads, send
 
 ARTICLES = 125

@@ -22,15 +22,10 @@ from consumers import dlq
 from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
-from tests.helpers import create_draft, free_port, patch, publish
-from tests.integration.conftest import (
-    AMQP_URL,
-    delete_consumer_queues,
-    eventually,
-    outbox_events,
-    send_to_queue,
-)
+from tests.helpers import create_draft, eventually, free_port, patch, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, outbox_events, send_to_queue
 from tests.proxy import TcpProxy
+from tests.services import AMQP_URL
 
 
 async def _indexed(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> asyncpg.Record | None:

@@ -12,8 +12,9 @@ import httpx2
 from cms.settings import Settings
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.conftest import AMQP_URL, RelayStarter, eventually
+from tests.helpers import action, bearer, create_draft, eventually, fixture, patch, publish
+from tests.integration.events.helpers import RelayStarter
+from tests.services import AMQP_URL
 
 
 async def _hits(search: httpx2.AsyncClient, q: str, **params: str) -> list[dict[str, object]]:

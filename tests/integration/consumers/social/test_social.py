@@ -4,63 +4,26 @@ webhook receiver: one post per article and channel, retractions, review, retries
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx2
 import orjson
-import pytest
 
 from cms.settings import Settings
 from consumers.social import build
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.conftest import (
-    RelayStarter,
-    eventually,
-    outbox_events,
-    running_consumer,
-    send_to_queue,
+from tests.helpers import action, bearer, create_draft, eventually, patch, publish
+from tests.integration.consumers.helpers import outbox_events, send_to_queue
+from tests.integration.consumers.social.fakes import BLUESKY_DID, Networks
+from tests.integration.consumers.social.helpers import (
+    PUBLIC_URL,
+    all_in,
+    posts,
+    published_fixture,
+    running_social,
+    social_settings,
+    statuses,
 )
-from tests.integration.consumers.social.fakes import BLUESKY_DID, Networks, networks
-
-PUBLIC_URL = "https://zeitung.example"
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[Networks]:
-    async with networks() as running:
-        yield running
-
-
-def running_social(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
-    """The social consumer as `cms-consumer social` runs it, with these settings' channels."""
-    return running_consumer(build(settings), settings)
-
-
-def social_settings(settings: Settings, fakes: Networks | None, mode: str = "auto", **extra: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "public_url": PUBLIC_URL,
-            "social_channels": fakes.channels(mode) if fakes else [],
-            "social_http_timeout": 1.0,
-            **extra,
-        }
-    )
-
-
-async def posts(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> dict[str, asyncpg.Record]:
-    rows = await db.fetch("SELECT * FROM social.posts WHERE article_id = $1", article_id)
-    return {row["channel"]: row for row in rows}
-
-
-async def statuses(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> dict[str, str]:
-    return {channel: row["status"] for channel, row in (await posts(db, article_id)).items()}
-
-
-def all_in(expected: str, channels: tuple[str, ...] = ("mastodon", "bluesky", "bridge")) -> dict[str, str]:
-    return dict.fromkeys(channels, expected)
+from tests.integration.events.helpers import RelayStarter
 
 
 async def _has(db: asyncpg.Connection[asyncpg.Record], article_id: str, expected: dict[str, str]) -> bool:
@@ -68,11 +31,6 @@ async def _has(db: asyncpg.Connection[asyncpg.Record], article_id: str, expected
         return await statuses(db, article_id) == expected
     except asyncpg.UndefinedTableError:
         return False
-
-
-async def published_fixture(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, Any]:
-    draft = await create_draft(api, token["editor"], **fixture("article-stabschefs.de.json"))
-    return await publish(api, token["editor"], draft)
 
 
 # ---- posting ----

@@ -17,28 +17,17 @@ import pytest
 
 from cms.settings import Settings
 from consumers.social import SPEC
-from tests.helpers import create_draft, free_port, publish
-from tests.integration.conftest import (
-    AMQP_URL,
-    delete_consumer_queues,
-    eventually,
-    outbox_events,
-    send_to_queue,
-)
-from tests.integration.consumers.social.fakes import Networks, networks
-from tests.integration.consumers.social.test_social import (
+from tests.helpers import create_draft, eventually, free_port, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, outbox_events, send_to_queue
+from tests.integration.consumers.social.fakes import Networks
+from tests.integration.consumers.social.helpers import (
     PUBLIC_URL,
     all_in,
     posts,
     published_fixture,
     statuses,
 )
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[Networks]:
-    async with networks() as running:
-        yield running
+from tests.services import AMQP_URL
 
 
 @pytest.fixture
