@@ -14,6 +14,7 @@ from tests.integration.consumers.helpers import delete_consumer_queues, is_ready
 async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_reaches_them(
     consumer_settings: Settings, token: dict[str, str]
 ) -> None:
+    """`cms up` is ready on every check, and one published article is found, posted and given ad slots."""
     application = everything(consumer_settings)
     try:
         async with application.router.lifespan_context(application):

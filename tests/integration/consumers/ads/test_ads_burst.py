@@ -118,6 +118,7 @@ async def test_inventory_matches_the_live_articles_after_a_shuffled_burst_with_d
     token: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """1,000 events shuffled with duplicates leave exactly the live articles' slots, counted afresh."""
     rng = random.Random(20261102)  # noqa: S311 (a seeded, reproducible shuffle, not a secret)
     events, last = _history(rng)
     delivered = events + rng.choices(events, k=DUPLICATES)

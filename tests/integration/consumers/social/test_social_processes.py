@@ -87,6 +87,7 @@ async def test_a_consumer_killed_between_the_network_call_and_its_record_never_p
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Killed after the network acted but before recording it, the consumer's retry posts nothing twice."""
     # Each network does the work, then never answers: the consumer dies waiting.
     for fake in (fakes.mastodon, fakes.bluesky, fakes.webhook):
         fake.script("post", "effect_then_hang")
@@ -140,6 +141,7 @@ async def test_two_consumer_processes_on_one_queue_post_once_per_article_and_cha
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Two processes sharing a queue, each event sent thrice: one post per article and channel."""
     articles = [
         await publish(api, token["editor"], await create_draft(api, token["editor"], title=f"Meldung {n}"))
         for n in range(6)
