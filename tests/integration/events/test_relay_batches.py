@@ -14,7 +14,7 @@ from cms.auth import Actor
 from cms.events import outbox
 from cms.settings import Settings
 from cms.tokens import Role
-from tests.integration.events.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 
 PARAGRAPH = 100_000  # characters of text per article: each event is a little over 100 kB
 

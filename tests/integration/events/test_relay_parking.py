@@ -19,8 +19,9 @@ from cms.articles.model import ArticleCreate
 from cms.auth import Actor
 from cms.settings import Settings
 from cms.tokens import Role
-from tests.helpers import create_draft, patch
-from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
+from tests.helpers import create_draft, eventually, patch
+from tests.integration.events.helpers import EventTap, RelayStarter, body
+from tests.services import AMQP_URL
 
 TOO_LONG = "x" * 300  # an AMQP shortstr holds at most 255 bytes
 

@@ -14,6 +14,7 @@ from tests.helpers import bearer, count, create_draft, event_types, fixture, pat
 async def test_create_returns_201_with_location_etag_and_generated_german_slug(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Creating the Luxusgüter article answers 201 with Location, ETag 1 and a transliterated slug."""
     response = await api.post(
         "/v1/admin/articles", json=fixture("article-luxusgueter.de.json"), headers=bearer(token["author"])
     )
@@ -31,6 +32,7 @@ async def test_create_returns_201_with_location_etag_and_generated_german_slug(
 async def test_create_writes_article_revision_and_created_event_together(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A create writes the first revision and exactly one created event in the same transaction."""
     article = await create_draft(api, token["author"])
 
     assert await event_types(db, article["id"]) == ["cms.article.created"]
@@ -44,6 +46,7 @@ async def test_create_writes_article_revision_and_created_event_together(
 async def test_outbox_row_is_a_cloudevent_carrying_the_whole_article(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """The outbox row is a CloudEvent holding the article as the API returned it, with the request id."""
     response = await api.post(
         "/v1/admin/articles",
         json=fixture("article-stabschefs.de.json"),
@@ -68,6 +71,7 @@ async def test_outbox_row_is_a_cloudevent_carrying_the_whole_article(
 async def test_explicit_slug_taken_in_the_same_language_is_409_and_writes_nothing(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A taken slug in the same language is refused with 409 and nothing is written."""
     await create_draft(api, token["author"], slug="stabschefs")
     before = await count(db, "outbox")
 
@@ -86,6 +90,7 @@ async def test_explicit_slug_taken_in_the_same_language_is_409_and_writes_nothin
 async def test_same_slug_in_another_language_is_allowed(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Slugs are unique per language: the English edition may share the German slug."""
     await create_draft(api, token["author"], slug="stabschefs")
     english = await create_draft(api, token["author"], slug="stabschefs", language="en")
 
@@ -95,6 +100,7 @@ async def test_same_slug_in_another_language_is_allowed(
 async def test_generated_slug_that_is_taken_gets_a_number(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A second article with the same title gets its generated slug suffixed with -2."""
     first = await create_draft(api, token["author"], title="Liveblog: Wahl")
     second = await create_draft(api, token["author"], title="Liveblog: Wahl")
 
@@ -120,9 +126,7 @@ async def test_concurrent_creates_of_one_title_each_get_a_slug(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
     """Ten writers racing for one generated slug: ten 201s, ten distinct slugs."""
-    made = await asyncio.gather(
-        *(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10))
-    )
+    made = await asyncio.gather(*(create_draft(api, token["author"], title="Eilmeldung") for _ in range(10)))
 
     slugs = {article["slug"] for article in made}
     assert len(slugs) == 10
@@ -147,6 +151,7 @@ async def test_a_long_generated_slug_is_numbered_within_the_slug_length(
 async def test_slug_of_a_deleted_article_can_be_reused(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Deleting an article frees its slug for a new one."""
     old = await create_draft(api, token["author"], slug="stabschefs")
     deleted = await api.delete(
         f"/v1/admin/articles/{old['id']}", headers={**bearer(token["editor"]), "If-Match": '"1"'}
@@ -161,6 +166,7 @@ async def test_slug_of_a_deleted_article_can_be_reused(
 async def test_related_ids_must_name_existing_articles(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A related id that names no article is a 422 on body.related and creates nothing."""
     response = await api.post(
         "/v1/admin/articles",
         json={"title": "x", "language": "de", "related": ["00000000-0000-4000-8000-000000000000"]},
@@ -173,6 +179,7 @@ async def test_related_ids_must_name_existing_articles(
 
 
 async def test_get_returns_article_with_etag(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Reading an article returns what create returned, with its version as the ETag."""
     article = await create_draft(api, token["author"])
 
     response = await api.get(f"/v1/admin/articles/{article['id']}", headers=bearer(token["author"]))
@@ -185,6 +192,7 @@ async def test_get_returns_article_with_etag(api: httpx2.AsyncClient, token: dic
 async def test_patch_changes_only_given_fields_and_bumps_version(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A patch changes only the fields sent, bumps version and ETag, and writes one updated event."""
     article = await create_draft(api, token["author"], lead="alt", section="world")
 
     response = await patch(api, token["author"], article, lead="neu")
@@ -199,9 +207,25 @@ async def test_patch_changes_only_given_fields_and_bumps_version(
     assert await event_types(db, article["id"]) == ["cms.article.created", "cms.article.updated"]
 
 
+async def test_a_patch_that_changes_nothing_makes_no_version_and_no_event(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """An empty patch, or one that repeats the current values, makes no version, revision or event."""
+    article = await create_draft(api, token["editor"], lead="gleich")
+
+    empty = await patch(api, token["editor"], article)
+    same = await patch(api, token["editor"], article, lead="gleich", title=article["title"])
+
+    assert empty.status_code == same.status_code == 200
+    assert empty.json()["version"] == same.json()["version"] == 1
+    assert await event_types(db, article["id"]) == ["cms.article.created"]
+    assert await db.fetchval("SELECT count(*) FROM article_revisions") == 1
+
+
 async def test_patch_with_null_section_clears_it_but_null_title_is_422(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """null clears an optional field like section; null for the required title is a 422."""
     article = await create_draft(api, token["author"], section="world")
 
     cleared = await patch(api, token["author"], article, section=None)
@@ -215,6 +239,7 @@ async def test_patch_with_null_section_clears_it_but_null_title_is_422(
 async def test_patch_without_if_match_is_428(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A patch without If-Match is refused with 428 and writes no event."""
     article = await create_draft(api, token["author"])
 
     response = await api.patch(
@@ -242,9 +267,26 @@ async def test_stale_if_match_is_rejected_with_412_and_emits_no_event(
     assert current == "first"
 
 
+async def test_a_weak_etag_in_if_match_never_matches(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """A weak ETag in If-Match is a 412 even for the current version: writes need a strong match."""
+    article = await create_draft(api, token["editor"])
+
+    response = await api.patch(
+        f"/v1/admin/articles/{article['id']}",
+        json={"lead": "x"},
+        headers={**bearer(token["editor"]), "If-Match": 'W/"1"'},
+    )
+
+    assert response.status_code == 412
+    assert await event_types(db, article["id"]) == ["cms.article.created"]
+
+
 async def test_two_simultaneous_saves_of_one_version_one_wins_one_gets_412(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """Of eight concurrent saves of version 1 exactly one lands; the others get 412 and leave no trace."""
     draft = await create_draft(api, token["editor"])
 
     results = await asyncio.gather(*(patch(api, token["editor"], draft, lead=f"edit {n}") for n in range(8)))
@@ -259,6 +301,7 @@ async def test_two_simultaneous_saves_of_one_version_one_wins_one_gets_412(
 
 
 async def test_unknown_and_malformed_ids_are_404(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """An unknown id and a string that is no UUID are both a 404 problem, not a 422 or 500."""
     unknown = await api.get(
         "/v1/admin/articles/6f1c1a5e-0000-4000-8000-000000000000", headers=bearer(token["author"])
     )
@@ -272,6 +315,7 @@ async def test_unknown_and_malformed_ids_are_404(api: httpx2.AsyncClient, token:
 async def test_list_filters_by_status_and_tag_and_pages_with_a_cursor(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """The admin list filters by tag and status and pages newest first through next_cursor."""
     for n in range(5):
         await create_draft(api, token["author"], title=f"Artikel {n}", tags=["eu"] if n % 2 else ["usa"])
 
@@ -292,6 +336,7 @@ async def test_list_filters_by_status_and_tag_and_pages_with_a_cursor(
 async def test_every_change_is_a_full_revision_and_one_can_be_restored(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """Each version is kept as a full revision; restoring one writes a new version with its text."""
     article = await create_draft(api, token["editor"], lead="eins")
     await patch(api, token["editor"], article, lead="zwei")
     headers = bearer(token["editor"])
@@ -311,6 +356,7 @@ async def test_every_change_is_a_full_revision_and_one_can_be_restored(
 async def test_restoring_a_version_that_does_not_exist_is_404(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Restoring a version the article never had is a 404."""
     article = await create_draft(api, token["editor"])
 
     response = await api.post(
@@ -318,6 +364,21 @@ async def test_restoring_a_version_that_does_not_exist_is_404(
     )
 
     assert response.status_code == 404
+
+
+async def test_a_deleted_articles_revisions_are_gone_with_it(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """Once an article is deleted its revisions are no longer listed or readable (404)."""
+    article = await create_draft(api, token["editor"])
+    await api.delete(
+        f"/v1/admin/articles/{article['id']}", headers={**bearer(token["editor"]), "If-Match": '"1"'}
+    )
+
+    one = await api.get(f"/v1/admin/articles/{article['id']}/revisions/1", headers=bearer(token["editor"]))
+    listing = await api.get(f"/v1/admin/articles/{article['id']}/revisions", headers=bearer(token["editor"]))
+
+    assert one.status_code == listing.status_code == 404
 
 
 def _blocks(article: dict[str, Any]) -> list[dict[str, Any]]:
@@ -328,6 +389,7 @@ def _blocks(article: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_inline_html_is_reduced_to_the_safe_subset(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Scripts, handlers, javascript: links and foreign tags are stripped from body text on save."""
     body = [
         {
             "type": "paragraph",

@@ -22,15 +22,10 @@ from consumers import dlq
 from consumers.runtime.runner import REASON_HEADER, Consumer
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
-from tests.helpers import create_draft, free_port, patch, publish
-from tests.integration.events.conftest import (
-    AMQP_URL,
-    delete_consumer_queues,
-    eventually,
-    outbox_events,
-    send_to_queue,
-)
+from tests.helpers import create_draft, eventually, free_port, patch, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, outbox_events, send_to_queue
 from tests.proxy import TcpProxy
+from tests.services import AMQP_URL
 
 
 async def _indexed(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> asyncpg.Record | None:
@@ -65,6 +60,7 @@ async def test_a_stale_or_duplicate_event_changes_nothing(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Redelivered and older events are skipped and counted; the index keeps the newest version."""
     article = await _published_article(api, token, "Reiher")
     created, published, updated = await outbox_events(db, article["id"])
     queue = SEARCH.queue(consumer_settings)
@@ -93,6 +89,7 @@ async def test_a_poison_message_lands_in_the_dlq_with_its_reason_and_the_next_on
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """An invalid event is dead-lettered with its reason, and the events behind it are applied."""
     article = await _published_article(api, token, "Kranich")
     queue = SEARCH.queue(consumer_settings)
 
@@ -116,6 +113,7 @@ async def test_a_failing_handler_is_retried_with_delay_and_applied_once(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Two failed writes are retried after a delay, then the event is applied; nothing is dead-lettered."""
     article = await _published_article(api, token, "Storch")
     await _fail_index_writes(db, times=2)
 
@@ -134,6 +132,7 @@ async def test_a_message_that_keeps_failing_goes_to_the_dlq_after_max_attempts(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """After max attempts the message is dead-lettered with the count, and nothing half-applied remains."""
     article = await _published_article(api, token, "Möwe")
     await _fail_index_writes(db, times=1000)
 
@@ -158,6 +157,7 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """`dlq list` shows the dead letter and why; once fixed, `dlq requeue` brings it back to be applied."""
     article = await _published_article(api, token, "Schwan")
     await _fail_index_writes(db, times=1000)
     await send_to_queue(SEARCH.queue(consumer_settings), (await outbox_events(db, article["id"]))[-1])
@@ -175,6 +175,7 @@ async def test_dlq_requeue_puts_dead_letters_back_and_they_are_applied_once_fixe
 
 
 async def test_dlq_purge_empties_it(search_app: httpx2.AsyncClient, consumer_settings: Settings) -> None:
+    """`dlq purge` removes every dead letter and says how many."""
     await send_to_queue(SEARCH.queue(consumer_settings), b"not json", b"{}")
     await eventually(lambda: _dlq_count(consumer_settings, 2))
 
@@ -258,6 +259,7 @@ async def test_a_consumer_killed_mid_message_loses_nothing_and_applies_it_once(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A consumer killed mid-write leaves nothing applied; the next process applies the event exactly once."""
     article = await _published_article(api, token, "Pelikan")
     first = await _start_consumer(consumer_env)
     try:
@@ -288,6 +290,7 @@ async def test_sigterm_finishes_the_message_in_hand_acks_it_and_exits_0(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """On SIGTERM the consumer finishes and acks the message in hand, then exits 0 with its queue empty."""
     article = await _published_article(api, token, "Flamingo")
     consumer = await _start_consumer(consumer_env)
     try:
@@ -319,6 +322,7 @@ async def test_an_empty_index_fills_from_a_resync(
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A resync after the log was pruned fills an empty index with exactly the live articles."""
     live = [await _published_article(api, token, f"Eisvogel {n}") for n in range(3)]
     await create_draft(api, token["editor"], title="Eisvogel Entwurf")
     await db.execute("DELETE FROM outbox")  # the log was pruned long ago
@@ -341,6 +345,7 @@ async def test_the_consumer_survives_losing_the_broker_and_consumes_again_when_i
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Without the broker the consumer turns unready; when it returns the consumer applies what waited."""
     article = await _published_article(api, token, "Rohrdommel")
     async with TcpProxy("127.0.0.1", 5672) as broker:
         settings = consumer_settings.model_copy(
@@ -372,6 +377,7 @@ async def test_an_unreachable_store_puts_messages_back_without_spending_attempts
     consumer_settings: Settings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """While its database is unreachable, messages wait without using up attempts; none is dead-lettered."""
     article = await _published_article(api, token, "Silberreiher")
     async with TcpProxy("127.0.0.1", 5432) as database:
         dsn = consumer_settings.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}")

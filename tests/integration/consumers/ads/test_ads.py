@@ -14,9 +14,9 @@ import httpx2
 import pytest
 
 from cms.settings import Settings
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.ads_support import applied, inventory, running_ads, slot_ids, slots_of
-from tests.integration.events.conftest import RelayStarter, eventually
+from tests.helpers import action, bearer, create_draft, eventually, fixture, patch, publish
+from tests.integration.consumers.ads.helpers import applied, inventory, running_ads, slot_ids, slots_of
+from tests.integration.events.helpers import RelayStarter
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ async def test_the_fixture_article_gets_its_slots_and_targeting_on_publish(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """The published Stabschefs article gets four cacheable slots, sizes mapped, with its page targeting."""
     article = await publish(
         api,
         token["editor"],
@@ -86,6 +87,7 @@ async def test_lifecycle_publish_change_unpublish_republish_delete(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Slots follow the article: none as draft, more when longer, hidden when down, same ids when back."""
     editor = token["editor"]
     draft = await create_draft(
         api, editor, title="Radweg an der Hauptstraße", section="local", body=_long_body(4)
@@ -134,6 +136,7 @@ async def test_slot_ids_stay_stable_when_a_slot_leaves_and_comes_back(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A slot that disappears with a shorter text comes back with its old id; the others never change."""
     editor = token["editor"]
     live = await publish(api, editor, await create_draft(api, editor, title="Haushalt", body=_long_body(9)))
 
@@ -180,6 +183,7 @@ async def test_inventory_counts_grouped_filtered_and_as_csv(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Inventory counts slots and articles, grouped and filtered, as JSON and as the same CSV either way."""
     editor = token["editor"]
     war = await publish(api, editor, await create_draft(api, editor, **fixture("article-stabschefs.de.json")))
     match = await publish(
@@ -241,6 +245,7 @@ async def test_inventory_counts_grouped_filtered_and_as_csv(
 async def test_inventory_is_for_editors_and_checks_its_parameters(
     ads_app: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Inventory needs an editor (401, 403) and refuses unknown values with a 422 problem."""
     assert (await ads_app.get("/v1/ads/inventory")).status_code == 401
     assert (await ads_app.get("/v1/ads/inventory", headers=bearer(token["author"]))).status_code == 403
     for params in ({"group_by": "colour"}, {"size": "big"}, {"brand_safety": "maybe"}, {"format": "xml"}):
@@ -251,6 +256,7 @@ async def test_inventory_is_for_editors_and_checks_its_parameters(
 
 
 async def test_the_consumer_documents_its_endpoints(ads_app: httpx2.AsyncClient) -> None:
+    """The ads OpenAPI marks slots as public and inventory as bearer-only with all its filters."""
     document = (await ads_app.get("/openapi.json")).json()
 
     assert document["paths"]["/v1/ads/articles/{id}/slots"]["get"].get("security") is None  # public

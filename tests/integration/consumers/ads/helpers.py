@@ -11,7 +11,7 @@ import httpx2
 from cms.settings import Settings
 from consumers.ads import SPEC as ADS
 from tests.helpers import bearer
-from tests.integration.events.conftest import running_consumer, send_to_queue
+from tests.integration.consumers.helpers import running_consumer, send_to_queue
 
 
 def running_ads(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:

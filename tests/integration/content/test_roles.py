@@ -36,6 +36,7 @@ def assert_problem(response: httpx2.Response, status: int) -> None:
 async def test_an_author_creates_lists_and_reads_articles(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Authors see every article, their colleagues' too, and own the ones they create."""
     mine = await create_draft(api, token["author"], title="Meins")
     theirs = await create_draft(api, token["other_author"], title="Seins")
     headers = bearer(token["author"])
@@ -53,6 +54,7 @@ async def test_an_author_creates_lists_and_reads_articles(
 async def test_an_author_edits_and_submits_their_own_draft(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An author may edit their own draft and send it to review, each step an update event."""
     draft = await create_draft(api, token["author"])
 
     edited = await patch(api, token["author"], draft, lead="Vorspann")
@@ -71,6 +73,7 @@ async def test_an_author_edits_and_submits_their_own_draft(
 async def test_an_author_may_not_edit_another_authors_draft(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An author's edit to a colleague's draft is a 403 and leaves its text and events alone."""
     theirs = await create_draft(api, token["other_author"], lead="Ottos Vorspann")
 
     response = await patch(api, token["author"], theirs, lead="überschrieben")
@@ -80,9 +83,21 @@ async def test_an_author_may_not_edit_another_authors_draft(
     assert await event_types(db, theirs["id"]) == ["cms.article.created"]
 
 
+async def test_an_author_editing_someone_elses_draft_is_refused_before_related_ids_are_checked(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """Permission comes first: the edit is a 403, not a 422 that would reveal which ids exist."""
+    theirs = await create_draft(api, token["other_author"])
+
+    response = await patch(api, token["author"], theirs, related=["00000000-0000-4000-8000-000000000000"])
+
+    assert response.status_code == 403
+
+
 async def test_an_author_may_not_submit_another_authors_draft(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An author cannot submit a colleague's draft: 403, still a draft, no event."""
     theirs = await create_draft(api, token["other_author"])
 
     response = await action(api, token["author"], theirs, "submit")
@@ -109,6 +124,7 @@ async def test_an_author_may_not_edit_their_own_article_once_submitted(
 async def test_an_author_may_not_edit_their_own_published_article(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """Once live, an article is the editors' to change: the author gets a 403 and no new version."""
     draft = await create_draft(api, token["author"])
     live = await publish(api, token["editor"], draft)
 
@@ -136,6 +152,7 @@ async def test_an_author_may_not_publish_unpublish_delete_or_restore_and_nothing
     method: str,
     path: str,
 ) -> None:
+    """Publishing, unpublishing, deleting and restoring are editor-only: 403, and nothing is written."""
     article = await create_draft(api, token["author"])
     if status == "published":
         article = await publish(api, token["editor"], article)
@@ -158,6 +175,7 @@ async def test_an_author_may_not_publish_unpublish_delete_or_restore_and_nothing
 
 
 async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """The event log is for editors: an author gets a 403."""
     await create_draft(api, token["author"])
 
     response = await api.get("/v1/admin/events", headers=bearer(token["author"]))
@@ -171,6 +189,7 @@ async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, tok
 async def test_an_editor_edits_an_authors_article_at_any_status(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """An editor may edit an author's article in review, and the author stays its owner."""
     draft = await create_draft(api, token["author"])
     in_review = (await action(api, token["author"], draft, "submit")).json()
 
@@ -184,6 +203,7 @@ async def test_an_editor_edits_an_authors_article_at_any_status(
 async def test_an_editor_submits_publishes_unpublishes_restores_and_deletes(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An editor can take an article through every action, each writing the one event it should."""
     article = await create_draft(api, token["author"], lead="eins")
     editor = bearer(token["editor"])
     path = f"/v1/admin/articles/{article['id']}"
@@ -212,6 +232,7 @@ async def test_an_editor_submits_publishes_unpublishes_restores_and_deletes(
 async def test_an_editor_reads_revisions_and_the_event_log(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Editors may read an article's revisions and the event log."""
     article = await create_draft(api, token["author"])
     editor = bearer(token["editor"])
 
@@ -226,6 +247,7 @@ async def test_an_editor_reads_revisions_and_the_event_log(
 
 
 async def test_an_editor_may_not_manage_tokens(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Editors cannot create or list tokens, so they cannot make themselves admins."""
     editor = bearer(token["editor"])
 
     created = await api.post("/v1/admin/tokens", json={"name": "x", "role": "admin"}, headers=editor)
@@ -242,6 +264,7 @@ async def test_an_editor_may_not_manage_tokens(api: httpx2.AsyncClient, token: d
 async def test_only_admins_create_list_or_revoke_tokens(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], role: str
 ) -> None:
+    """Editors and authors get 403 for every token action, and no token is added or revoked."""
     headers = bearer(token[role])
     some_id = await db.fetchval("SELECT id FROM api_tokens WHERE name = 'ada'")
     before = await count(db, "api_tokens")
@@ -259,6 +282,7 @@ async def test_only_admins_create_list_or_revoke_tokens(
 async def test_an_admin_creates_a_token_that_works_at_once(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A token an admin creates works at once with its role, and articles are credited to its name."""
     response = await api.post(
         "/v1/admin/tokens", json={"name": "Desk Berlin", "role": "editor"}, headers=bearer(token["admin"])
     )
@@ -276,6 +300,7 @@ async def test_an_admin_creates_a_token_that_works_at_once(
 
 
 async def test_the_token_list_never_shows_a_secret(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """The token list shows names and roles, never a token or its hash."""
     response = await api.get("/v1/admin/tokens", headers=bearer(token["admin"]))
 
     items = response.json()["items"]
@@ -293,6 +318,7 @@ async def test_the_token_list_never_shows_a_secret(api: httpx2.AsyncClient, toke
 async def test_a_revoked_token_stops_working_at_once(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A revoked token is refused (401) on its very next read or write, and the list shows it revoked."""
     admin = bearer(token["admin"])
     created = (
         await api.post("/v1/admin/tokens", json={"name": "Praktikant", "role": "author"}, headers=admin)
@@ -314,6 +340,7 @@ async def test_a_revoked_token_stops_working_at_once(
 
 
 async def test_revoking_an_unknown_token_is_404(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Revoking a token id that does not exist is a 404 problem."""
     response = await api.delete(
         "/v1/admin/tokens/6f1c1a5e-0000-4000-8000-000000000000", headers=bearer(token["admin"])
     )
@@ -324,6 +351,7 @@ async def test_revoking_an_unknown_token_is_404(api: httpx2.AsyncClient, token: 
 async def test_the_token_secret_is_stored_only_as_its_hash(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """The database holds only the token's SHA-256, never the secret in any column."""
     response = await api.post(
         "/v1/admin/tokens", json={"name": "Archiv", "role": "author"}, headers=bearer(token["admin"])
     )
@@ -359,6 +387,7 @@ async def test_the_token_secret_is_stored_only_as_its_hash(
 async def test_a_missing_malformed_or_unknown_token_is_401(
     api: httpx2.AsyncClient, token: dict[str, str], headers: dict[str, str]
 ) -> None:
+    """Any missing, malformed, foreign or unknown credential is a 401 with a Bearer challenge."""
     response = await api.get("/v1/admin/articles", headers=headers)
 
     assert_problem(response, 401)
@@ -366,6 +395,7 @@ async def test_a_missing_malformed_or_unknown_token_is_401(
 
 
 async def test_the_bearer_scheme_is_case_insensitive(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """The auth scheme is matched case-insensitively, as RFC 9110 says: `bearer` works."""
     response = await api.get("/v1/admin/articles", headers={"Authorization": f"bearer {token['author']}"})
 
     assert response.status_code == 200
@@ -384,7 +414,21 @@ async def test_without_a_token_nothing_is_written_and_the_body_is_not_judged(
     assert await count(db, "outbox") == 0
 
 
+async def test_without_a_token_even_a_malformed_id_or_query_is_a_401(api: httpx2.AsyncClient) -> None:
+    """Without a token, malformed ids and queries get 401 too, so a stranger learns nothing of the API."""
+    responses = [
+        await api.get("/v1/admin/articles/not-a-uuid"),
+        await api.get("/v1/admin/articles?limit=0"),
+        await api.delete("/v1/admin/tokens/xyz"),
+        await api.get("/v1/admin/events?after=-1"),
+        await api.get("/v1/admin/articles/6f1c1a5e-0000-4000-8000-000000000000/revisions/x"),
+    ]
+
+    assert [r.status_code for r in responses] == [401] * 5
+
+
 async def test_the_delivery_api_needs_no_token(api: httpx2.AsyncClient) -> None:
+    """The public delivery API answers without any token."""
     response = await api.get("/v1/content/articles")
 
     assert response.status_code == 200
@@ -403,6 +447,7 @@ def cms_command() -> Path:
 async def test_cms_token_create_prints_the_token_alone_on_one_line(
     api: httpx2.AsyncClient, database_url: str, db: asyncpg.Connection[Record]
 ) -> None:
+    """`cms token create` prints only the secret, one line, and it is a working token stored as its hash."""
     env = {**os.environ, "CMS_DATABASE_URL": database_url, "CMS_LOG_FORMAT": "json"}
     process = await asyncio.create_subprocess_exec(
         cms_command(),
@@ -436,6 +481,7 @@ async def test_cms_token_create_prints_the_token_alone_on_one_line(
 async def test_cms_token_create_refuses_an_unknown_role_and_prints_nothing(
     database_url: str, db: asyncpg.Connection[Record]
 ) -> None:
+    """`cms token create` with an unknown role fails, prints nothing and stores no token."""
     env = {**os.environ, "CMS_DATABASE_URL": database_url}
     process = await asyncio.create_subprocess_exec(
         cms_command(),

@@ -35,6 +35,7 @@ async def _client(application: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
 async def test_delivery_reads_keep_working_when_the_replica_goes_away(
     settings: Settings, published: dict[str, object]
 ) -> None:
+    """With the replica cut off, delivery reads fall back to the primary and answer the same."""
     async with TcpProxy("127.0.0.1", 5432) as replica:
         application = create_app(
             settings.model_copy(update={"database_replica_url": _through(replica, settings.database_url)})
@@ -52,6 +53,7 @@ async def test_delivery_reads_keep_working_when_the_replica_goes_away(
 async def test_with_the_primary_down_reads_come_from_the_replica_and_writes_get_503_with_retry_after(
     settings: Settings, token: dict[str, str], published: dict[str, object]
 ) -> None:
+    """Primary cut off: reads come from the replica, writes and /readyz get 503; writes resume after."""
     async with TcpProxy("127.0.0.1", 5432) as primary:
         application = create_app(
             settings.model_copy(

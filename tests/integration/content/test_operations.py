@@ -106,6 +106,7 @@ async def proxied_api(settings: Settings, proxy: TcpProxy) -> AsyncIterator[http
 
 
 async def test_healthz_answers_200_ok(api: httpx2.AsyncClient) -> None:
+    """/healthz answers 200 with status ok: the process is alive and serving."""
     response = await api.get("/healthz")
 
     assert response.status_code == 200
@@ -113,6 +114,7 @@ async def test_healthz_answers_200_ok(api: httpx2.AsyncClient) -> None:
 
 
 async def test_readyz_answers_200_when_the_database_answers(api: httpx2.AsyncClient) -> None:
+    """/readyz answers 200 and reports the database check as passed."""
     response = await api.get("/readyz")
 
     assert response.status_code == 200
@@ -122,6 +124,7 @@ async def test_readyz_answers_200_when_the_database_answers(api: httpx2.AsyncCli
 async def test_readyz_answers_503_problem_when_the_database_is_unreachable(
     proxied_api: httpx2.AsyncClient, proxy: TcpProxy
 ) -> None:
+    """With the database cut off, /readyz is a 503 problem with Retry-After and the failed check named."""
     assert (await proxied_api.get("/readyz")).status_code == 200
 
     proxy.cut()
@@ -140,6 +143,7 @@ async def test_readyz_answers_503_problem_when_the_database_is_unreachable(
 async def test_readyz_answers_200_again_once_the_database_is_back(
     proxied_api: httpx2.AsyncClient, proxy: TcpProxy
 ) -> None:
+    """Readiness recovers on its own once the database answers again."""
     proxy.cut()
     assert (await proxied_api.get("/readyz")).status_code == 503
 
@@ -153,6 +157,7 @@ async def test_readyz_answers_200_again_once_the_database_is_back(
 async def test_a_request_needing_the_unreachable_database_is_503_problem_not_500(
     proxied_api: httpx2.AsyncClient, proxy: TcpProxy
 ) -> None:
+    """An API call while the database is unreachable is a 503 problem each time, never a 500."""
     assert (await proxied_api.get("/v1/content/articles")).status_code == 200
 
     proxy.cut()
@@ -186,6 +191,7 @@ async def _get_two_articles(api: httpx2.AsyncClient, token: dict[str, str]) -> l
 async def test_metrics_count_requests_by_route_template_not_by_concrete_path(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Request counts are labelled by route template, so no article id appears in /metrics."""
     ids = await _get_two_articles(api, token)
 
     text = (await api.get("/metrics")).text
@@ -202,6 +208,7 @@ async def test_metrics_count_requests_by_route_template_not_by_concrete_path(
 async def test_metrics_have_a_latency_histogram_by_route_template(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Request latency is a histogram per route template, with no article id in its labels."""
     ids = await _get_two_articles(api, token)
 
     text = (await api.get("/metrics")).text
@@ -219,6 +226,7 @@ async def test_metrics_have_a_latency_histogram_by_route_template(
 
 
 async def test_metrics_put_unknown_paths_in_one_series_not_one_per_path(api: httpx2.AsyncClient) -> None:
+    """Paths no route serves share one `unmatched` series, so scanners cannot grow the metrics."""
     for n in range(3):
         assert (await api.get(f"/no/such/page/{n}")).status_code == 404
 
@@ -235,12 +243,14 @@ async def test_metrics_put_unknown_paths_in_one_series_not_one_per_path(api: htt
 
 
 async def test_x_request_id_sent_is_echoed(api: httpx2.AsyncClient) -> None:
+    """A caller's X-Request-ID comes back unchanged on the response."""
     response = await api.get("/healthz", headers={"X-Request-ID": "edit-desk-42"})
 
     assert response.headers["x-request-id"] == "edit-desk-42"
 
 
 async def test_x_request_id_is_generated_when_absent_and_differs_per_request(api: httpx2.AsyncClient) -> None:
+    """Without X-Request-ID each response carries a fresh 32-hex id of its own."""
     first, second = [(await api.get("/healthz")).headers["x-request-id"] for _ in range(2)]
 
     assert re.fullmatch(r"[0-9a-f]{32}", first)
@@ -248,6 +258,7 @@ async def test_x_request_id_is_generated_when_absent_and_differs_per_request(api
 
 
 async def test_x_request_id_is_echoed_on_error_responses_too(api: httpx2.AsyncClient) -> None:
+    """The request id is echoed on a 401 as well, so a failed call can be traced."""
     response = await api.get("/v1/admin/articles", headers={"X-Request-ID": "no-token-1"})
 
     assert response.status_code == 401
@@ -255,6 +266,7 @@ async def test_x_request_id_is_echoed_on_error_responses_too(api: httpx2.AsyncCl
 
 
 async def test_an_overlong_x_request_id_is_replaced_not_echoed(api: httpx2.AsyncClient) -> None:
+    """A 500-character request id is not echoed back; a generated one replaces it."""
     sent = "x" * 500
 
     response = await api.get("/healthz", headers={"X-Request-ID": sent})
@@ -336,6 +348,7 @@ def _each_operation(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
 
 
 async def test_openapi_lists_every_route_the_app_serves(spec: dict[str, Any], app: Starlette) -> None:
+    """/openapi.json documents exactly the routes the application serves, none missing, none extra."""
     served = _served(app)
 
     assert len(served) >= 19
@@ -344,12 +357,14 @@ async def test_openapi_lists_every_route_the_app_serves(spec: dict[str, Any], ap
 
 
 async def test_openapi_lists_each_path_parameter_as_required(spec: dict[str, Any]) -> None:
+    """Every {name} in a documented path is a required path parameter, and no other is."""
     for method, path, op in _each_operation(spec):
         in_path = {p["name"] for p in op.get("parameters", []) if p["in"] == "path" and p["required"]}
         assert in_path == set(re.findall(r"{(\w+)}", path)), f"{method} {path}"
 
 
 async def test_openapi_lists_each_query_field_as_a_query_parameter(spec: dict[str, Any]) -> None:
+    """Each operation documents exactly the query fields its query model accepts."""
     with_query = [op for op in operations() if op.query is not None]
     assert len(with_query) >= 5
 
@@ -362,6 +377,7 @@ async def test_openapi_lists_each_query_field_as_a_query_parameter(spec: dict[st
 
 
 async def test_openapi_describes_each_request_body_with_its_model(spec: dict[str, Any]) -> None:
+    """Each request body is documented with its model's fields and requiredness, and only where one exists."""
     for op in operations():
         documented = spec["paths"][op.path][op.method.lower()]
         if op.body is None:
@@ -377,6 +393,7 @@ async def test_openapi_describes_each_request_body_with_its_model(spec: dict[str
 
 
 async def test_openapi_documents_a_success_and_the_problems_of_each_operation(spec: dict[str, Any]) -> None:
+    """Each operation lists a 2xx and its problems as problem+json, 401 and 403 where a token is needed."""
     for method, path, op in _each_operation(spec):
         responses = op["responses"]
         assert any(code.startswith("2") for code in responses), f"{method} {path}"
@@ -393,6 +410,7 @@ async def test_openapi_documents_a_success_and_the_problems_of_each_operation(sp
 
 
 async def test_openapi_references_all_resolve_to_valid_json_schemas(spec: dict[str, Any]) -> None:
+    """The OpenAPI 3.1 document has no dangling $ref and each component is a valid JSON Schema."""
     text = str(spec)
     refs = set(re.findall(r"'\$ref': '#/components/schemas/([^']+)'", text))
     schemas = spec["components"]["schemas"]
@@ -405,6 +423,7 @@ async def test_openapi_references_all_resolve_to_valid_json_schemas(spec: dict[s
 
 
 async def test_docs_page_is_html_that_loads_the_document(api: httpx2.AsyncClient) -> None:
+    """/docs is an HTML page that loads /openapi.json."""
     response = await api.get("/docs")
 
     assert response.status_code == 200
@@ -497,6 +516,7 @@ _ERRORS: dict[str, tuple[int, Call]] = {
 async def test_every_error_is_problem_json_with_type_title_and_status(
     api: httpx2.AsyncClient, token: dict[str, str], case: str
 ) -> None:
+    """Each kind of error answers application/problem+json with a type, a title and its status."""
     status, call = _ERRORS[case]
     article = await create_draft(api, token["author"])
 

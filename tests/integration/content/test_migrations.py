@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 
 from cms.migrate import MigrationError, migrate
-from tests.conftest import SERVER_DSN, dsn_for
+from tests.services import SERVER_DSN, dsn_for
 
 
 @pytest.fixture
@@ -88,6 +88,7 @@ def write_chain(directory: Path) -> None:
 
 
 async def test_migrate_creates_the_database_when_it_is_missing(dsn: str, migrations: Path) -> None:
+    """`cms migrate` against a database that does not exist creates it, then applies the files."""
     name = dsn.rsplit("/", 1)[1]
     write(migrations, "0001_create.sql", "CREATE TABLE notes (id integer PRIMARY KEY);")
     assert not await database_exists(name)
@@ -99,6 +100,7 @@ async def test_migrate_creates_the_database_when_it_is_missing(dsn: str, migrati
 
 
 async def test_migrate_applies_files_in_numeric_order(dsn: str, migrations: Path) -> None:
+    """Files apply by number (0010 after 0002), not by string order."""
     write_chain(migrations)
 
     applied = await migrate(dsn, migrations)
@@ -109,6 +111,7 @@ async def test_migrate_applies_files_in_numeric_order(dsn: str, migrations: Path
 
 
 async def test_migrate_records_each_file_with_its_version_and_checksum(dsn: str, migrations: Path) -> None:
+    """Each applied file is recorded with its version, name, SHA-256 and the time it was applied."""
     write_chain(migrations)
 
     await migrate(dsn, migrations)
@@ -127,6 +130,7 @@ async def test_migrate_records_each_file_with_its_version_and_checksum(dsn: str,
 
 
 async def test_migrate_again_applies_nothing_and_changes_no_record(dsn: str, migrations: Path) -> None:
+    """A second run over the same files applies nothing and leaves the records untouched."""
     write_chain(migrations)
     await migrate(dsn, migrations)
     before = await fetch(dsn, "SELECT * FROM schema_migrations ORDER BY version")
@@ -140,6 +144,7 @@ async def test_migrate_again_applies_nothing_and_changes_no_record(dsn: str, mig
 
 
 async def test_migrate_applies_only_files_added_since_the_last_run(dsn: str, migrations: Path) -> None:
+    """A later run applies just the new file and records it beside the old ones."""
     write(migrations, "0001_create.sql", _CHAIN["0001_create.sql"])
     await migrate(dsn, migrations)
     write(migrations, "0002_add_column.sql", _CHAIN["0002_add_column.sql"])
@@ -153,6 +158,7 @@ async def test_migrate_applies_only_files_added_since_the_last_run(dsn: str, mig
 async def test_a_changed_applied_file_is_refused_naming_it_and_nothing_is_applied(
     dsn: str, migrations: Path
 ) -> None:
+    """An edited applied file stops the run, named, before any new file (even one numbered earlier) runs."""
     write(migrations, "0001_create.sql", _CHAIN["0001_create.sql"])
     write(migrations, "0003_later.sql", "CREATE TABLE later (id integer);")
     await migrate(dsn, migrations)
@@ -175,6 +181,7 @@ async def test_a_changed_applied_file_is_refused_naming_it_and_nothing_is_applie
 
 
 async def test_a_failing_migration_rolls_back_entirely_and_stops_the_run(dsn: str, migrations: Path) -> None:
+    """A failing file leaves no half of itself behind, is not recorded, and no later file runs."""
     write(migrations, "0001_create.sql", _CHAIN["0001_create.sql"])
     write(
         migrations,
@@ -194,6 +201,7 @@ async def test_a_failing_migration_rolls_back_entirely_and_stops_the_run(dsn: st
 
 
 async def test_a_fixed_migration_applies_after_a_failed_run(dsn: str, migrations: Path) -> None:
+    """Once the failing file is fixed, the next run applies it."""
     write(migrations, "0001_breaks.sql", "CREATE TABLE notes (id integer);\nSELECT 1 / 0;\n")
     with pytest.raises(MigrationError):
         await migrate(dsn, migrations)

@@ -10,6 +10,7 @@ from tests.helpers import create_draft, publish
 async def test_a_bad_language_is_refused_every_time_also_after_good_ones(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A bad language parameter is a 422 each time, whatever answers were given before it."""
     article = await publish(api, token["editor"], await create_draft(api, token["author"], slug="stabschefs"))
     path = f"/v1/content/articles/{article['slug']}"
 
@@ -23,6 +24,7 @@ async def test_a_bad_language_is_refused_every_time_also_after_good_ones(
 async def test_repeated_query_strings_keep_picking_the_right_translation(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Asked again with the same query strings, delivery still picks the right translation."""
     editor, author = token["editor"], token["author"]
     german = await publish(api, editor, await create_draft(api, author, slug="stabschefs", language="de"))
     english = await publish(api, editor, await create_draft(api, author, slug="stabschefs", language="en"))
@@ -37,6 +39,7 @@ async def test_repeated_query_strings_keep_picking_the_right_translation(
 async def test_more_distinct_query_strings_than_are_remembered_still_answer(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Hundreds of distinct query strings still get correct answers, a bad one still a 422."""
     article = await publish(api, token["editor"], await create_draft(api, token["author"], slug="stabschefs"))
     path = f"/v1/content/articles/{article['slug']}"
 

@@ -4,63 +4,26 @@ webhook receiver: one post per article and channel, retractions, review, retries
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx2
 import orjson
-import pytest
 
 from cms.settings import Settings
 from consumers.social import build
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.conftest import (
-    RelayStarter,
-    eventually,
-    outbox_events,
-    running_consumer,
-    send_to_queue,
+from tests.helpers import action, bearer, create_draft, eventually, patch, publish
+from tests.integration.consumers.helpers import outbox_events, send_to_queue
+from tests.integration.consumers.social.fakes import BLUESKY_DID, Networks
+from tests.integration.consumers.social.helpers import (
+    PUBLIC_URL,
+    all_in,
+    posts,
+    published_fixture,
+    running_social,
+    social_settings,
+    statuses,
 )
-from tests.integration.events.social_fakes import BLUESKY_DID, Networks, networks
-
-PUBLIC_URL = "https://zeitung.example"
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[Networks]:
-    async with networks() as running:
-        yield running
-
-
-def running_social(settings: Settings) -> contextlib.AbstractAsyncContextManager[httpx2.AsyncClient]:
-    """The social consumer as `cms-consumer social` runs it, with these settings' channels."""
-    return running_consumer(build(settings), settings)
-
-
-def social_settings(settings: Settings, fakes: Networks | None, mode: str = "auto", **extra: Any) -> Settings:
-    return settings.model_copy(
-        update={
-            "public_url": PUBLIC_URL,
-            "social_channels": fakes.channels(mode) if fakes else [],
-            "social_http_timeout": 1.0,
-            **extra,
-        }
-    )
-
-
-async def posts(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> dict[str, asyncpg.Record]:
-    rows = await db.fetch("SELECT * FROM social.posts WHERE article_id = $1", article_id)
-    return {row["channel"]: row for row in rows}
-
-
-async def statuses(db: asyncpg.Connection[asyncpg.Record], article_id: str) -> dict[str, str]:
-    return {channel: row["status"] for channel, row in (await posts(db, article_id)).items()}
-
-
-def all_in(expected: str, channels: tuple[str, ...] = ("mastodon", "bluesky", "bridge")) -> dict[str, str]:
-    return dict.fromkeys(channels, expected)
+from tests.integration.events.helpers import RelayStarter
 
 
 async def _has(db: asyncpg.Connection[asyncpg.Record], article_id: str, expected: dict[str, str]) -> bool:
@@ -68,11 +31,6 @@ async def _has(db: asyncpg.Connection[asyncpg.Record], article_id: str, expected
         return await statuses(db, article_id) == expected
     except asyncpg.UndefinedTableError:
         return False
-
-
-async def published_fixture(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, Any]:
-    draft = await create_draft(api, token["editor"], **fixture("article-stabschefs.de.json"))
-    return await publish(api, token["editor"], draft)
 
 
 # ---- posting ----
@@ -86,6 +44,7 @@ async def test_a_published_article_is_posted_once_to_every_channel(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A published article is posted once to Mastodon, Bluesky and the webhook, each with its link and key."""
     async with running_social(social_settings(consumer_settings, fakes)), running_relay():
         article = await published_fixture(api, token)
         await eventually(lambda: _has(db, article["id"], all_in("sent")), within=20)
@@ -128,6 +87,7 @@ async def test_the_same_event_delivered_five_times_posts_once_per_channel(
     fakes: Networks,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """The same published event delivered ten times posts once per channel; the repeats are skipped."""
     settings = social_settings(consumer_settings, fakes)
     async with running_social(settings) as social:
         article = await published_fixture(api, token)
@@ -158,6 +118,7 @@ async def test_an_update_never_posts_again_unpublish_retracts_and_republishing_p
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """An edit posts nothing; unpublishing deletes the posts; publishing again posts anew with fresh keys."""
     async with running_social(social_settings(consumer_settings, fakes)), running_relay():
         article = await published_fixture(api, token)
         await eventually(lambda: _has(db, article["id"], all_in("sent")), within=20)
@@ -201,6 +162,7 @@ async def test_deleting_a_published_article_retracts_its_posts(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Deleting a live article deletes its Mastodon and Bluesky posts and tells the webhook."""
     async with running_social(social_settings(consumer_settings, fakes)), running_relay():
         article = await published_fixture(api, token)
         await eventually(lambda: _has(db, article["id"], all_in("sent")), within=20)
@@ -224,6 +186,7 @@ async def test_drafts_and_scheduled_articles_are_never_posted(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Drafts and scheduled articles get no post row and no network call; a published one does."""
     async with running_social(social_settings(consumer_settings, fakes)), running_relay():
         draft = await create_draft(api, token["editor"], title="Geheimer Entwurf")
         await patch(api, token["editor"], draft, lead="Noch geheimer")
@@ -250,6 +213,7 @@ async def test_review_mode_waits_for_an_editor_who_may_edit_the_text_within_the_
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """In review mode nothing posts until an editor approves; edited text must fit the network's limit."""
     async with running_social(social_settings(consumer_settings, fakes, mode="review")) as social:
         async with running_relay():
             article = await published_fixture(api, token)
@@ -315,6 +279,7 @@ async def test_with_no_channel_configured_posts_are_composed_and_kept_ready(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Without channels, posts are composed and kept ready, and approving one is a 409."""
     async with running_social(social_settings(consumer_settings, None)) as social, running_relay():
         article = await published_fixture(api, token)
         await eventually(
@@ -340,6 +305,7 @@ async def test_a_429_is_retried_no_sooner_than_retry_after_and_posts_once(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """After a 429 the next try waits at least Retry-After, and each network gets one post."""
     fakes.mastodon.script("post", "429:1")
     fakes.bluesky.script("post", "429:1")
     settings = social_settings(
@@ -368,6 +334,7 @@ async def test_5xx_and_a_hanging_network_are_retried_with_the_same_key_and_post_
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """5xx answers and hung calls are retried with the same idempotency key, so each network posts once."""
     fakes.mastodon.script("post", "500", "effect_then_hang")
     fakes.bluesky.script("post", "hang", "500")
     fakes.webhook.script("post", "effect_then_hang")
@@ -394,6 +361,7 @@ async def test_a_refusal_marks_the_post_failed_with_the_reason_and_an_editor_can
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A 422 from the network fails the post with its reason, not retried, until an editor retries it."""
     fakes.mastodon.script("post", "422")
     async with running_social(social_settings(consumer_settings, fakes)) as social, running_relay():
         article = await published_fixture(api, token)

@@ -17,22 +17,17 @@ import pytest
 
 from cms.settings import Settings
 from consumers.social import SPEC
-from tests.helpers import create_draft, free_port, publish
-from tests.integration.events.conftest import (
-    AMQP_URL,
-    delete_consumer_queues,
-    eventually,
-    outbox_events,
-    send_to_queue,
+from tests.helpers import create_draft, eventually, free_port, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, outbox_events, send_to_queue
+from tests.integration.consumers.social.fakes import Networks
+from tests.integration.consumers.social.helpers import (
+    PUBLIC_URL,
+    all_in,
+    posts,
+    published_fixture,
+    statuses,
 )
-from tests.integration.events.social_fakes import Networks, networks
-from tests.integration.events.test_social import PUBLIC_URL, all_in, posts, published_fixture, statuses
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[Networks]:
-    async with networks() as running:
-        yield running
+from tests.services import AMQP_URL
 
 
 @pytest.fixture
@@ -92,6 +87,7 @@ async def test_a_consumer_killed_between_the_network_call_and_its_record_never_p
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Killed after the network acted but before recording it, the consumer's retry posts nothing twice."""
     # Each network does the work, then never answers: the consumer dies waiting.
     for fake in (fakes.mastodon, fakes.bluesky, fakes.webhook):
         fake.script("post", "effect_then_hang")
@@ -145,6 +141,7 @@ async def test_two_consumer_processes_on_one_queue_post_once_per_article_and_cha
     env: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Two processes sharing a queue, each event sent thrice: one post per article and channel."""
     articles = [
         await publish(api, token["editor"], await create_draft(api, token["editor"], title=f"Meldung {n}"))
         for n in range(6)

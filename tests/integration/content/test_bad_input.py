@@ -92,6 +92,7 @@ async def test_malformed_json_is_400_and_writes_nothing(
     article: dict[str, Any],
     body: bytes,
 ) -> None:
+    """Broken JSON, bad UTF-8, lone surrogates or infinity: 400 on every body endpoint, nothing written."""
     before = await row_counts(db)
 
     for method, path, headers in writes(article, token):
@@ -154,6 +155,7 @@ async def test_a_body_that_is_not_declared_json_is_415_and_writes_nothing(
     article: dict[str, Any],
     content_type: str | None,
 ) -> None:
+    """A body without a JSON content type is a 415 on every body endpoint, even if it parses."""
     before = await row_counts(db)
 
     for method, path, headers in writes(article, token):
@@ -171,6 +173,7 @@ async def test_a_body_that_is_not_declared_json_is_415_and_writes_nothing(
 async def test_json_with_a_charset_or_a_json_suffix_type_is_accepted(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """application/json with a charset, or a +json type, is JSON all the same and creates the article."""
     for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
         response = await api.post(
             "/v1/admin/articles",
@@ -186,6 +189,7 @@ async def test_json_with_a_charset_or_a_json_suffix_type_is_accepted(
 async def test_a_body_declared_over_the_limit_is_413_and_writes_nothing(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], article: dict[str, Any]
 ) -> None:
+    """A body over 2 MiB is refused with 413 naming the limit in bytes, and nothing is written."""
     big = b'{"title": "x", "language": "de", "lead": "' + b"a" * TWO_MIB + b'"}'
     before = await row_counts(db)
 
@@ -225,6 +229,7 @@ class Stream:
 async def test_a_streamed_body_over_the_limit_is_413_without_reading_the_rest(
     small_api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A chunked body without Content-Length is cut off soon after the limit: 413, the rest never read."""
     body = Stream([b'{"title": "x", "language": "de", "lead": "'] + [b"a" * 512] * 200 + [b'"}'])
     before = await row_counts(db)
 
@@ -243,6 +248,7 @@ async def test_a_streamed_body_over_the_limit_is_413_without_reading_the_rest(
 async def test_a_streamed_body_of_exactly_the_limit_is_accepted(
     small_api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A chunked body of exactly the limit is not refused: the limit is inclusive."""
     start, end = b'{"title": "Grenzfall", "language": "de", "lead": "', b'"}'
     padding = 1024 - len(start) - len(end)
     body = Stream([start, b"a" * (padding // 2), b"a" * (padding - padding // 2), end])
@@ -263,6 +269,7 @@ async def test_a_streamed_body_of_exactly_the_limit_is_accepted(
 async def test_each_invalid_field_is_listed_with_its_location(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], article: dict[str, Any]
 ) -> None:
+    """A 422 lists every invalid field with its path, down to the block, and blames no valid block."""
     before = await row_counts(db)
 
     response = await api.post(
@@ -304,6 +311,7 @@ async def test_each_invalid_field_is_listed_with_its_location(
 async def test_missing_required_fields_are_each_listed(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An empty object names both title and language as missing, and nothing is written."""
     response = await api.post("/v1/admin/articles", json={}, headers=bearer(token["author"]))
 
     locs = {tuple(error["loc"]) for error in assert_problem(response, 422)["errors"]}
@@ -315,6 +323,7 @@ async def test_missing_required_fields_are_each_listed(
 async def test_a_body_that_is_not_an_object_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], body: bytes
 ) -> None:
+    """An array, string, number or null where an object belongs is a 422, nothing written."""
     response = await api.post(
         "/v1/admin/articles",
         content=body,
@@ -412,6 +421,7 @@ async def test_unknown_fields_are_422_and_named(
     body: dict[str, Any],
     loc: list[str] | None,
 ) -> None:
+    """An unknown field on any write, a block included, is a 422 naming it, not silently dropped."""
     method, path, headers = writes(article, token)[index]
     before = await row_counts(db)
 
@@ -445,6 +455,7 @@ async def test_a_nul_character_is_422_not_500(
 async def test_a_nul_character_in_a_patch_or_a_token_name_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], article: dict[str, Any]
 ) -> None:
+    """NUL in a patched lead or a token name is refused as input and changes nothing."""
     before = await row_counts(db)
 
     patched = await api.patch(
@@ -472,6 +483,7 @@ async def test_a_nul_character_in_a_patch_or_a_token_name_is_422(
 async def test_a_nul_character_in_a_query_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], path: str
 ) -> None:
+    """NUL in a query filter is a 422, not a driver error."""
     response = await api.get(path, headers=bearer(token["author"]))
 
     assert_problem(response, 422)
@@ -481,6 +493,7 @@ async def test_a_nul_character_in_a_query_is_422(
 async def test_a_slug_that_no_article_could_have_is_404_on_delivery(
     api: httpx2.AsyncClient, slug: str
 ) -> None:
+    """A slug no article could have (NUL, non-ASCII, uppercase, overlong) is a plain 404 on delivery."""
     response = await api.get(f"/v1/content/articles/{slug}")
 
     assert_problem(response, 404)
@@ -504,6 +517,7 @@ async def test_a_schedule_time_that_is_naive_or_off_the_calendar_is_422(
     name: str,
     value: str,
 ) -> None:
+    """A naive, unparsable or off-calendar publish_at or unpublish_at is a 422 on that field alone."""
     draft = await create_draft(api, token["editor"])
     if name == "unpublish_at":
         published = await api.post(
@@ -524,6 +538,7 @@ async def test_a_schedule_time_that_is_naive_or_off_the_calendar_is_422(
 async def test_relating_an_article_to_itself_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], article: dict[str, Any]
 ) -> None:
+    """An article cannot list itself as related: 422 on body.related, nothing changed."""
     before = await row_counts(db)
 
     response = await api.patch(
@@ -565,6 +580,7 @@ async def test_an_unknown_or_malformed_id_is_404_everywhere_and_writes_nothing(
     article: dict[str, Any],
     article_id: str,
 ) -> None:
+    """Every route that takes an article or token id answers 404 for one it cannot find or parse."""
     before = await row_counts(db)
     headers = {**bearer(token["admin"]), "If-Match": "*"}
 
@@ -584,6 +600,7 @@ async def test_a_revision_number_that_names_nothing_is_404(
     article: dict[str, Any],
     version: str,
 ) -> None:
+    """A revision number that is absent, not a number, or out of range is a 404 to read or restore."""
     before = await row_counts(db)
     path = f"/v1/admin/articles/{article['id']}/revisions/{version}"
     headers = bearer(token["editor"])
@@ -601,6 +618,7 @@ async def test_an_if_match_that_names_no_current_version_is_412(
     article: dict[str, Any],
     if_match: bytes,
 ) -> None:
+    """An If-Match that is not the current version, Latin-1 bytes and garbage included, is a 412."""
     before = await row_counts(db)
 
     response = await api.patch(
@@ -623,6 +641,7 @@ LISTS = ["/v1/admin/articles", "/v1/content/articles", "/v1/admin/articles/{id}/
 async def test_a_limit_outside_1_to_100_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], article: dict[str, Any], limit: str
 ) -> None:
+    """On every list a limit outside 1 to 100, or not an integer, is a 422 on query.limit."""
     for path in LISTS:
         response = await api.get(
             path.format(id=article["id"]) + f"?limit={limit}", headers=bearer(token["author"])
@@ -633,6 +652,7 @@ async def test_a_limit_outside_1_to_100_is_422(
 async def test_limits_1_and_100_are_accepted(
     api: httpx2.AsyncClient, token: dict[str, str], article: dict[str, Any]
 ) -> None:
+    """Both ends of the limit range are accepted on every list."""
     for path in LISTS:
         for limit in (1, 100):
             response = await api.get(
@@ -655,6 +675,7 @@ async def test_limits_1_and_100_are_accepted(
 async def test_a_cursor_this_api_did_not_give_out_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], article: dict[str, Any], cursor: str
 ) -> None:
+    """A foreign, malformed, off-calendar or overlong cursor is a 422 on query.cursor on every list."""
     for path in LISTS:
         response = await api.get(
             path.format(id=article["id"]) + f"?cursor={cursor}", headers=bearer(token["author"])
@@ -666,6 +687,7 @@ async def test_a_cursor_this_api_did_not_give_out_is_422(
 async def test_a_filter_value_that_cannot_match_is_422(
     api: httpx2.AsyncClient, token: dict[str, str], query: str
 ) -> None:
+    """A status, section, tag or language filter no article could match is a 422, not an empty list."""
     response = await api.get(f"/v1/admin/articles?{query}", headers=bearer(token["author"]))
 
     assert_problem(response, 422)
@@ -701,6 +723,7 @@ def editor_context() -> service.Context:
 async def test_a_create_whose_outbox_row_fails_leaves_no_article_revision_or_event(
     db: asyncpg.Connection[Record], conn: asyncpg.Connection[Record]
 ) -> None:
+    """If the outbox insert fails, the create rolls back whole: no article, revision or event remains."""
     await break_the_outbox(db)
     fields = ArticleCreate.model_validate(fixture("article-stabschefs.de.json"))
 
@@ -720,6 +743,7 @@ async def test_an_update_whose_outbox_row_fails_leaves_the_article_as_it_was(
     conn: asyncpg.Connection[Record],
     article: dict[str, Any],
 ) -> None:
+    """If the outbox insert fails, the update rolls back: text and version stay as they were."""
     await break_the_outbox(db)
     before = await row_counts(db)
 

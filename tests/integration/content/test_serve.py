@@ -154,6 +154,7 @@ async def _refused(port: int, within: float = 5.0) -> bool:
 async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
     served: Served, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """`cms serve` on SIGTERM finishes a request whose body is still arriving, stores it, then exits 0."""
     request = await _start_slow_post(served, token["author"], "Ausgeliefert trotz SIGTERM")
 
     served.terminate()
@@ -171,6 +172,7 @@ async def test_sigterm_lets_an_in_flight_request_finish_then_exits_0(
 async def test_after_sigterm_a_new_connection_is_refused_while_draining(
     served: Served, token: dict[str, str]
 ) -> None:
+    """While draining after SIGTERM the server refuses new connections yet completes the one in flight."""
     request = await _start_slow_post(served, token["author"], "Noch unterwegs")
 
     served.terminate()
@@ -184,6 +186,7 @@ async def test_after_sigterm_a_new_connection_is_refused_while_draining(
 
 
 async def test_sigterm_when_idle_exits_0(served: Served) -> None:
+    """An idle `cms serve` exits 0 on SIGTERM."""
     served.terminate()
 
     assert await served.exit_code() == 0
@@ -192,6 +195,7 @@ async def test_sigterm_when_idle_exits_0(served: Served) -> None:
 async def test_json_log_line_per_request_with_method_path_status_duration_and_request_id(
     served: Served,
 ) -> None:
+    """Each request logs one JSON line with method, path, status, duration and the caller's request id."""
     async with httpx2.AsyncClient(base_url=served.base_url) as client:
         response = await client.get("/v1/content/articles?limit=5", headers={"X-Request-ID": "serve-log-1"})
         missing = await client.get("/v1/content/articles/nichts-da", headers={"X-Request-ID": "serve-log-2"})

@@ -76,6 +76,7 @@ async def by_slug(api: httpx2.AsyncClient, article: dict[str, Any], **headers: s
 async def test_an_article_that_is_not_live_is_never_delivered(
     api: httpx2.AsyncClient, token: dict[str, str], status: str
 ) -> None:
+    """Drafts, reviews, scheduled, unpublished and deleted articles are 404 by slug and absent from lists."""
     live = await published(api, token, title="Live")
     hidden = await bring_to(api, token, status)
 
@@ -90,6 +91,7 @@ async def test_an_article_that_is_not_live_is_never_delivered(
 async def test_an_article_past_its_expiry_is_hidden_even_before_the_scheduler_ran(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An article is hidden from the moment its expiry passes, not only once the scheduler acts."""
     article = await published(api, token)
     await db.execute(
         "UPDATE articles SET unpublish_at = now() - interval '1 second' WHERE id = $1", article["id"]
@@ -100,6 +102,7 @@ async def test_an_article_past_its_expiry_is_hidden_even_before_the_scheduler_ra
 
 
 async def test_an_unknown_slug_is_404(api: httpx2.AsyncClient) -> None:
+    """A slug no article has is a 404 problem."""
     response = await api.get("/v1/content/articles/gibt-es-nicht")
 
     assert response.status_code == 404
@@ -110,6 +113,7 @@ async def test_an_unknown_slug_is_404(api: httpx2.AsyncClient) -> None:
 
 
 async def test_the_list_is_newest_first(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """The delivery list orders articles by publication, newest first."""
     first = await published(api, token, title="Erste")
     second = await published(api, token, title="Zweite")
     third = await published(api, token, title="Dritte")
@@ -120,6 +124,7 @@ async def test_the_list_is_newest_first(api: httpx2.AsyncClient, token: dict[str
 async def test_republishing_moves_an_article_back_to_the_top(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """An article published again goes back to the top of the list."""
     old = await published(api, token, title="Alt")
     new = await published(api, token, title="Neu")
     down = (await action(api, token["editor"], old, "unpublish")).json()
@@ -130,6 +135,7 @@ async def test_republishing_moves_an_article_back_to_the_top(
 
 
 async def test_list_items_are_summaries_without_body(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """List items carry the summary fields only: no body, owner or workflow status."""
     article = await published(api, token, section="world", tags=["eu"], lead="Vorspann")
 
     response = await api.get("/v1/content/articles")
@@ -152,6 +158,7 @@ async def test_list_items_are_summaries_without_body(api: httpx2.AsyncClient, to
 async def test_the_list_filters_by_section_tag_and_language(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Section, tag and language filter the list, alone and combined; an unused section lists nothing."""
     world = await published(api, token, title="Welt", section="world", tags=["eu", "russland"])
     sport = await published(api, token, title="Sport", section="sport", tags=["fussball"])
     english = await published(api, token, title="World", language="en", section="world", tags=["eu"])
@@ -168,6 +175,7 @@ async def test_the_list_filters_by_section_tag_and_language(
 async def test_cursor_paging_returns_every_article_exactly_once_in_order(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """Following next_cursor pages through every live article once, in order, in pages of the limit."""
     articles = [await published(api, token, title=f"Meldung {n}") for n in range(7)]
     newest_first = [a["id"] for a in reversed(articles)]
 
@@ -194,6 +202,7 @@ async def test_paging_is_exact_when_articles_share_a_publication_instant(
 async def test_a_page_that_ends_exactly_at_the_last_article_is_followed_by_an_empty_one(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """When a page ends on the last article, its cursor leads to an empty page with no further cursor."""
     for n in range(2):
         await published(api, token, title=f"Kurz {n}")
 
@@ -226,6 +235,7 @@ async def all_pages(api: httpx2.AsyncClient, *, limit: int) -> list[list[str]]:
 async def test_one_article_has_etag_cache_control_and_content_language(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A delivered article carries a strong ETag, public Cache-Control and its Content-Language."""
     article = await published(api, token)
 
     response = await by_slug(api, article)
@@ -241,6 +251,7 @@ async def test_one_article_has_etag_cache_control_and_content_language(
 async def test_a_matching_if_none_match_is_304_without_a_body(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """If-None-Match with the current ETag, weak or in a list, gets an empty 304 with ETag and caching."""
     article = await published(api, token)
     etag = (await by_slug(api, article)).headers["etag"]
 
@@ -258,6 +269,7 @@ async def test_a_matching_if_none_match_is_304_without_a_body(
 async def test_a_stale_if_none_match_gets_the_new_article(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """After an edit the old ETag no longer matches: the site gets the corrected article and a new ETag."""
     article = await published(api, token)
     old_etag = (await by_slug(api, article)).headers["etag"]
     await patch(api, token["editor"], article, lead="korrigiert")
@@ -270,6 +282,7 @@ async def test_a_stale_if_none_match_gets_the_new_article(
 
 
 async def test_one_article_shows_only_what_sites_need(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Delivery shows the public fields only, never owner, status, schedule or deletion stamp."""
     article = await published(api, token)
 
     delivered = (await by_slug(api, article)).json()
@@ -283,6 +296,7 @@ async def test_one_article_shows_only_what_sites_need(api: httpx2.AsyncClient, t
 async def test_the_language_parameter_picks_between_translations_with_one_slug(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """With one slug in two languages, ?language picks the edition; a third language is a 404."""
     german = await published(api, token, title="Stabschefs", slug="stabschefs")
     english = await published(api, token, title="Chiefs of staff", slug="stabschefs", language="en")
 
@@ -301,6 +315,7 @@ async def test_the_language_parameter_picks_between_translations_with_one_slug(
 async def test_the_fixture_articles_come_out_of_delivery_intact(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """The real fixtures come back as sent, quotes and blocks intact, with related articles expanded."""
     luxus_in = fixture("article-luxusgueter.de.json")
     stabschefs_in = fixture("article-stabschefs.de.json")
     luxus = await create_via_api(api, token, luxus_in)
@@ -344,6 +359,7 @@ async def test_the_raw_bytes_carry_utf8_not_escapes(api: httpx2.AsyncClient, tok
 async def test_a_related_article_that_goes_offline_disappears_from_the_expansion(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """When a related article goes offline it leaves the expansion and the page's ETag changes."""
     luxus = await create_via_api(api, token, fixture("article-luxusgueter.de.json"))
     stabschefs = await create_via_api(
         api, token, {**fixture("article-stabschefs.de.json"), "related": [luxus["id"]]}
@@ -364,6 +380,7 @@ async def test_a_related_article_that_goes_offline_disappears_from_the_expansion
 async def test_a_related_article_not_yet_published_is_not_expanded(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """A related draft is not shown to readers."""
     draft = await create_draft(api, token["author"], title="Noch in Arbeit")
     live = await published(api, token, title="Mit Verweis", related=[draft["id"]])
 
@@ -371,6 +388,7 @@ async def test_a_related_article_not_yet_published_is_not_expanded(
 
 
 async def test_related_links_keep_the_editors_order(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Related articles are expanded in the order the editor listed them, not by date."""
     first = await published(api, token, title="Erster Verweis")
     second = await published(api, token, title="Zweiter Verweis")
     article = await published(api, token, title="Mit zwei Verweisen", related=[second["id"], first["id"]])

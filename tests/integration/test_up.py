@@ -7,13 +7,14 @@ import httpx2
 from cms.cli import everything
 from cms.settings import Settings
 from consumers.registry import CONSUMERS
-from tests.helpers import bearer, create_draft, fixture, publish
-from tests.integration.events.conftest import delete_consumer_queues, eventually, is_ready
+from tests.helpers import bearer, create_draft, eventually, fixture, publish
+from tests.integration.consumers.helpers import delete_consumer_queues, is_ready
 
 
 async def test_cms_up_serves_the_api_and_every_consumer_and_a_published_article_reaches_them(
     consumer_settings: Settings, token: dict[str, str]
 ) -> None:
+    """`cms up` is ready on every check, and one published article is found, posted and given ad slots."""
     application = everything(consumer_settings)
     try:
         async with application.router.lifespan_context(application):

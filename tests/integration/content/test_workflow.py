@@ -92,6 +92,7 @@ def as_scheduler(now: datetime) -> service.Context:
 async def test_submit_moves_a_draft_to_review_and_emits_updated(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """Submitting puts a draft in review as version 2 with an updated event, still undelivered."""
     article = await create_draft(api, token["author"])
 
     response = await action(api, token["author"], article, "submit")
@@ -111,6 +112,7 @@ async def test_submit_moves_a_draft_to_review_and_emits_updated(
 async def test_publish_makes_it_live_from_draft_review_or_unpublished(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], status: str
 ) -> None:
+    """From draft, review or unpublished, publishing makes it deliverable with one published event."""
     article = await article_at(api, token, status)
     before = await event_types(db, article["id"])
 
@@ -128,6 +130,7 @@ async def test_publish_makes_it_live_from_draft_review_or_unpublished(
 async def test_publish_with_a_past_publish_at_publishes_now(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A publish_at in the past publishes at once, dated now rather than backdated, with no schedule left."""
     article = await create_draft(api, token["author"])
     yesterday = datetime.now(UTC) - timedelta(days=1)
 
@@ -141,6 +144,7 @@ async def test_publish_with_a_past_publish_at_publishes_now(
 
 
 async def test_republishing_keeps_first_published_at(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """Publishing an unpublished article again keeps its first date and moves published_at later."""
     first = await article_at(api, token, "published")
     down = await _ok(action(api, token["editor"], first, "unpublish"))
 
@@ -156,6 +160,7 @@ async def test_republishing_keeps_first_published_at(api: httpx2.AsyncClient, to
 async def test_publish_with_a_future_publish_at_schedules_it_and_keeps_it_off_delivery(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A future publish_at schedules the article (an update event) and keeps it off delivery."""
     article = await create_draft(api, token["author"])
     when = in_an_hour()
 
@@ -175,6 +180,7 @@ async def test_unpublish_of_a_scheduled_article_cancels_the_schedule(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """Unpublishing a scheduled article cancels it: the scheduler later publishes nothing."""
     scheduled = await article_at(api, token, "scheduled")
 
     response = await action(api, token["editor"], scheduled, "unpublish")
@@ -197,6 +203,7 @@ async def test_unpublish_of_a_scheduled_article_cancels_the_schedule(
 async def test_unpublish_now_takes_it_off_delivery(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """Unpublishing a live article takes it off delivery with one unpublished event."""
     live = await article_at(api, token, "published")
     assert await delivered(api, live)
 
@@ -211,6 +218,7 @@ async def test_unpublish_now_takes_it_off_delivery(
 async def test_unpublish_with_a_future_unpublish_at_stays_published_until_then(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A future unpublish_at records the expiry (an update event) and leaves the article live."""
     live = await article_at(api, token, "published")
     when = in_an_hour()
 
@@ -223,12 +231,55 @@ async def test_unpublish_with_a_future_unpublish_at_stays_published_until_then(
     assert await delivered(api, live)
 
 
+async def test_an_expiry_on_a_scheduled_article_keeps_the_embargo_and_applies_after_it(
+    api: httpx2.AsyncClient, token: dict[str, str], settings: Settings
+) -> None:
+    """An expiry set during an embargo keeps it scheduled, and the expiry survives going live."""
+    article = await create_draft(api, token["editor"], slug="embargo-mit-ablauf")
+    go_live = datetime.now(UTC) + timedelta(hours=1)
+    expire = go_live + timedelta(hours=2)
+    await action(api, token["editor"], article, "publish", {"publish_at": go_live.isoformat()})
+
+    response = await action(api, token["editor"], article, "unpublish", {"unpublish_at": expire.isoformat()})
+    async with cms_db.create_pool(settings) as pool, pool.acquire() as conn:
+        ctx = service.Context(actor=auth.SYSTEM, now=go_live + timedelta(seconds=1), correlation_id="test")
+        live = await service.publish_due(conn, UUID(article["id"]), ctx)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "scheduled"
+    assert response.json()["unpublish_at"] is not None
+    assert live is not None
+    assert live.status == "published"
+    assert live.unpublish_at == expire
+
+
+async def test_an_expiry_before_the_scheduled_publication_is_a_409(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An expiry before the article's scheduled publication is a 409 problem."""
+    article = await create_draft(api, token["editor"])
+    go_live = datetime.now(UTC) + timedelta(hours=2)
+    await action(api, token["editor"], article, "publish", {"publish_at": go_live.isoformat()})
+
+    response = await action(
+        api,
+        token["editor"],
+        article,
+        "unpublish",
+        {"unpublish_at": (go_live - timedelta(hours=1)).isoformat()},
+    )
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+
+
 # edit while live
 
 
 async def test_editing_a_published_article_changes_the_live_article_at_once(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """An edit to a live article is delivered at once and stays published, as an update event."""
     live = await article_at(api, token, "published")
 
     response = await patch(api, token["editor"], live, title="Stabschefs telefonieren")
@@ -246,6 +297,7 @@ async def test_editing_a_published_article_changes_the_live_article_at_once(
 async def test_delete_works_at_any_status_and_the_article_is_gone_everywhere(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], status: str
 ) -> None:
+    """Deleting at any status is a 204 with one event; the article is gone from admin and delivery."""
     article = await article_at(api, token, status)
     before = await event_types(db, article["id"])
 
@@ -272,6 +324,7 @@ async def test_a_deleted_scheduled_article_is_never_published_by_the_scheduler(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """The scheduler skips a scheduled article that was deleted: no published event follows."""
     scheduled = await article_at(api, token, "scheduled")
     await api.delete(
         f"/v1/admin/articles/{scheduled['id']}", headers={**bearer(token["editor"]), "If-Match": '"2"'}
@@ -288,6 +341,7 @@ async def test_a_deleted_scheduled_article_is_never_published_by_the_scheduler(
 async def test_deleting_twice_is_404_the_second_time_and_emits_one_event(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A second delete is a 404 and writes no second deleted event."""
     article = await create_draft(api, token["author"])
     headers = {**bearer(token["editor"]), "If-Match": "*"}
 
@@ -317,6 +371,7 @@ INVALID = [
 async def test_an_invalid_transition_is_a_409_naming_the_current_status_and_changes_nothing(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], status: str, name: str
 ) -> None:
+    """A transition the status does not allow is a 409 naming status and action; nothing changes."""
     article = await article_at(api, token, status)
     before = await event_types(db, article["id"])
 
@@ -337,6 +392,7 @@ async def test_an_invalid_transition_is_a_409_naming_the_current_status_and_chan
 async def test_scheduling_an_already_scheduled_article_is_a_409(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A scheduled article cannot be scheduled again: 409, and its schedule stays."""
     scheduled = await article_at(api, token, "scheduled")
     later = in_an_hour() + timedelta(hours=1)
 
@@ -350,6 +406,7 @@ async def test_scheduling_an_already_scheduled_article_is_a_409(
 async def test_a_workflow_action_with_a_stale_if_match_is_412_and_changes_nothing(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """A publish with a stale If-Match is a 412 naming the current version; the draft stays a draft."""
     article = await create_draft(api, token["editor"])
     await patch(api, token["editor"], article, lead="neu")
 
@@ -369,6 +426,7 @@ async def test_a_workflow_action_with_a_stale_if_match_is_412_and_changes_nothin
 async def test_each_event_carries_the_article_at_the_version_it_reports(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
 ) -> None:
+    """Every outbox event holds the article as it was at that event's version, not as it is now."""
     article = await article_at(api, token, "unpublished")
 
     rows = await db.fetch(
@@ -394,6 +452,7 @@ async def test_publish_due_publishes_a_scheduled_article_once_its_time_came(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """At its time the scheduler publishes the article, dated then, credited to the system in revisions."""
     scheduled = await article_at(api, token, "scheduled")
     due = datetime.fromisoformat(scheduled["publish_at"])
 
@@ -418,6 +477,7 @@ async def test_publish_due_before_the_time_does_nothing(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """A second too early, the scheduler leaves the article scheduled and writes no event."""
     scheduled = await article_at(api, token, "scheduled")
     due = datetime.fromisoformat(scheduled["publish_at"])
 
@@ -436,6 +496,7 @@ async def test_publish_due_fires_once_when_called_twice(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """Called twice for one due article, the scheduler publishes it once."""
     scheduled = await article_at(api, token, "scheduled")
     ctx = as_scheduler(in_an_hour() + timedelta(minutes=1))
 
@@ -450,6 +511,7 @@ async def test_publish_due_fires_once_when_called_twice(
 async def test_publish_due_fires_once_when_two_schedulers_race(
     api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], settings: Settings
 ) -> None:
+    """Four schedulers racing on one due article publish it exactly once."""
     scheduled = await article_at(api, token, "scheduled")
     ctx = as_scheduler(in_an_hour() + timedelta(minutes=1))
     conns = [await cms_db.connect(settings) for _ in range(4)]
@@ -471,6 +533,7 @@ async def test_unpublish_due_takes_an_expiring_article_down_once_its_time_came(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """The expiry takes the article down at its time, not a second before, and only once."""
     live = await article_at(api, token, "published")
     expiring = await _ok(
         action(api, token["editor"], live, "unpublish", {"unpublish_at": in_an_hour().isoformat()})
@@ -497,6 +560,7 @@ async def test_unpublish_due_leaves_an_article_without_an_expiry_alone(
     db: asyncpg.Connection[Record],
     scheduler_conn: asyncpg.Connection[Record],
 ) -> None:
+    """The scheduler does not take down a live article that has no expiry."""
     live = await article_at(api, token, "published")
 
     result = await service.unpublish_due(scheduler_conn, UUID(live["id"]), as_scheduler(in_an_hour()))

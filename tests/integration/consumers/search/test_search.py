@@ -12,8 +12,9 @@ import httpx2
 from cms.settings import Settings
 from consumers.runtime.topology import dlq_name
 from consumers.search import SPEC as SEARCH
-from tests.helpers import action, bearer, create_draft, fixture, patch, publish
-from tests.integration.events.conftest import AMQP_URL, RelayStarter, eventually
+from tests.helpers import action, bearer, create_draft, eventually, fixture, patch, publish
+from tests.integration.events.helpers import RelayStarter
+from tests.services import AMQP_URL
 
 
 async def _hits(search: httpx2.AsyncClient, q: str, **params: str) -> list[dict[str, object]]:
@@ -33,6 +34,7 @@ async def test_a_published_article_becomes_searchable_with_a_highlighted_snippet
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
 ) -> None:
+    """A published article is found with its slug, section, language and a highlighted snippet."""
     article = await publish(
         api,
         token["editor"],
@@ -60,6 +62,7 @@ async def test_german_words_are_found_through_their_inflected_forms(
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
 ) -> None:
+    """German stemming finds the article by forms its text lacks (Luxusgüter, Sanktion, Russlands)."""
     await publish(
         api,
         token["editor"],
@@ -83,6 +86,7 @@ async def test_drafts_and_scheduled_articles_are_never_indexed(
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
 ) -> None:
+    """Neither a draft nor a scheduled article can be found, while a published one beside them is."""
     await create_draft(api, token["editor"], title="Geheimer Entwurf Zeppelin")
     scheduled = await create_draft(api, token["editor"], title="Embargo Zeppelin")
     await action(api, token["editor"], scheduled, "publish", {"publish_at": "2099-01-01T00:00:00Z"})
@@ -104,6 +108,7 @@ async def test_unpublish_and_delete_remove_from_the_index(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Unpublished and deleted articles leave the index, their versions kept so no late event revives them."""
     one = await publish(api, token["editor"], await create_draft(api, token["editor"], title="Eins Walross"))
     two = await publish(api, token["editor"], await create_draft(api, token["editor"], title="Zwei Walross"))
 
@@ -132,6 +137,7 @@ async def test_an_update_of_a_published_article_reindexes_it(
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
 ) -> None:
+    """Editing a live article's title reindexes it: the new word finds it, the old one does not."""
     article = await publish(
         api, token["editor"], await create_draft(api, token["editor"], title="Alter Titel Uhu")
     )
@@ -154,6 +160,7 @@ async def test_web_search_syntax_phrases_exclusion_and_or(
     search_app: httpx2.AsyncClient,
     running_relay: RelayStarter,
 ) -> None:
+    """Quoted phrases, -exclusions and `or` work as readers know them from web search."""
     for title in ("Rote Zora fährt Rad", "Zora rot gefärbt", "Blaue Zora"):
         await publish(
             api, token["editor"], await create_draft(api, token["editor"], title=title, language="de")
@@ -171,6 +178,7 @@ async def test_web_search_syntax_phrases_exclusion_and_or(
 
 
 async def test_bad_query_syntax_and_bad_parameters_are_never_a_500(search_app: httpx2.AsyncClient) -> None:
+    """Broken query syntax is searched as text (200); missing q, a bad cursor or limit are 422, never 500."""
     for q in ['"unclosed', "&&||!!", "-", "or or or", "(((", "a:*", "\\", "'"]:
         response = await search_app.get("/v1/search", params={"q": q})
         assert response.status_code == 200, (q, response.text)
@@ -186,6 +194,7 @@ async def test_search_filters_by_section_and_tag_and_pages(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Search filters by section and tag and pages through every hit once with next_cursor."""
     for n in range(5):
         await publish(
             api,

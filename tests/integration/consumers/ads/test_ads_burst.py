@@ -20,8 +20,8 @@ from cms.settings import Settings
 from consumers.ads import SPEC as ADS
 from consumers.ads import brand_safety, config
 from consumers.ads.page import page_of
-from tests.integration.events.ads_support import inventory, running_ads, send
-from tests.integration.events.conftest import eventually
+from tests.helpers import eventually
+from tests.integration.consumers.ads.helpers import inventory, running_ads, send
 
 ARTICLES = 125
 VERSIONS = 8  # 125 x 8 = 1,000 events
@@ -118,6 +118,7 @@ async def test_inventory_matches_the_live_articles_after_a_shuffled_burst_with_d
     token: dict[str, str],
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """1,000 events shuffled with duplicates leave exactly the live articles' slots, counted afresh."""
     rng = random.Random(20261102)  # noqa: S311 (a seeded, reproducible shuffle, not a secret)
     events, last = _history(rng)
     delivered = events + rng.choices(events, k=DUPLICATES)

@@ -14,7 +14,7 @@ from cms.settings import Settings
 from consumers.search import SPEC as SEARCH
 from consumers.search import store
 from consumers.search.query import plan as search_plan
-from tests.integration.events.conftest import running_consumer
+from tests.integration.consumers.helpers import running_consumer
 
 COMMON = [
     "Regierung",
