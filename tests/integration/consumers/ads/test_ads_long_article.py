@@ -13,7 +13,7 @@ import asyncpg
 from cms.events.contract import ArticleEvent
 from cms.settings import Settings
 from consumers.ads import SPEC as ADS
-from tests.integration.events.ads_support import applied, running_ads, send, slots_of
+from tests.integration.consumers.ads.helpers import applied, running_ads, send, slots_of
 from tests.unit.ads_samples import long_german_article
 
 
