@@ -6,9 +6,7 @@ import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
-import aio_pika
 import asyncpg
 import httpx2
 import pytest
@@ -18,22 +16,11 @@ from cms import schema
 from cms.app import create_app
 from cms.platform import tokens
 from cms.system import SystemSettings
-from consumers.registry import CONSUMERS
+from tests.services import AMQP_URL, admin_connection, dsn_for, remove_broker_names
 
-# Where the test databases live; each run creates its own and drops them afterwards.
-AMQP_URL = os.environ.get("CMS_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-SERVER_DSN = os.environ.get("CMS_TEST_DATABASE_URL", "postgresql://root@127.0.0.1:5432/postgres")
+# Each run creates its own databases and broker names and removes them afterwards.
 RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
 _counter = itertools.count()
-
-
-def dsn_for(database: str) -> str:
-    parts = urlsplit(SERVER_DSN)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
-async def _admin() -> asyncpg.Connection[asyncpg.Record]:
-    return await asyncpg.connect(SERVER_DSN)
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +28,7 @@ async def template_database() -> AsyncIterator[str]:
     name = f"cms_test_{RUN_ID}_template"
     await schema.migrate(dsn_for(name))
     yield name
-    admin = await _admin()
+    admin = await admin_connection()
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -51,13 +38,13 @@ async def template_database() -> AsyncIterator[str]:
 @pytest.fixture
 async def database_url(template_database: str) -> AsyncIterator[str]:
     name = f"cms_test_{RUN_ID}_{next(_counter)}"
-    admin = await _admin()
+    admin = await admin_connection()
     try:
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     finally:
         await admin.close()
     yield dsn_for(name)
-    admin = await _admin()
+    admin = await admin_connection()
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -78,23 +65,7 @@ async def settings(database_url: str) -> AsyncIterator[SystemSettings]:
         pool_min_size=1,
         pool_max_size=8,
     )
-    await _remove_broker_names(prefix)
-
-
-async def _remove_broker_names(prefix: str) -> None:
-    queues = [f"{prefix}.tap", f"{prefix}.rebuild"] + [
-        f"{prefix}.{name}{suffix}"
-        for name in CONSUMERS
-        for suffix in ["", ".dlq", *(f".retry.{n}" for n in range(1, 9))]
-    ]
-    connection = await aio_pika.connect(AMQP_URL)
-    try:
-        channel = await connection.channel()
-        for queue in queues:
-            await channel.queue_delete(queue, if_unused=False, if_empty=False)
-        await channel.exchange_delete(f"{prefix}.events")
-    finally:
-        await connection.close()
+    await remove_broker_names(prefix)
 
 
 @pytest.fixture

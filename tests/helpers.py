@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +77,10 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0, every: float = 0.05) -> None:
+    """Wait until `check()` is true; fail after `within` seconds."""
+    async with asyncio.timeout(within):
+        while not await check():  # noqa: ASYNC110 (polling another component's progress)
+            await asyncio.sleep(every)

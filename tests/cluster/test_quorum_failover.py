@@ -94,6 +94,7 @@ async def _write_events(settings: SystemSettings, progress: list[int]) -> None:
 async def test_stopping_the_quorum_queue_leader_mid_stream_loses_and_duplicates_nothing(
     cluster: Cluster, settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """Stopping the quorum queue's leader mid-stream loses no event and applies none twice."""
     run = settings.model_copy(
         update={
             "amqp_url": cluster.urls,

@@ -45,6 +45,7 @@ def test_a_recipe_is_safe(sample: Article) -> None:
 
 
 def test_a_term_in_the_title_weighs_more_than_the_same_term_deep_in_the_body() -> None:
+    """Krieg in a headline makes the page sensitive; the same word once in the body leaves it safe."""
     in_title = article(title="Krieg um die Wasserrechte", body=paragraphs("Ein Bericht aus dem Tal."))
     in_body = article(title="Streit um die Wasserrechte", body=paragraphs("Manche sprechen von Krieg."))
 
@@ -53,6 +54,7 @@ def test_a_term_in_the_title_weighs_more_than_the_same_term_deep_in_the_body() -
 
 
 def test_german_inflections_and_compounds_match_through_stemming() -> None:
+    """Plurals, genitives and compounds find the listed German term they are built on."""
     lexicon = _shipped().lexicons["de"]
     found = {
         written: term.words
@@ -81,6 +83,7 @@ def test_compound_matching_does_not_find_terms_inside_unrelated_words() -> None:
 
 
 def test_graphic_terms_make_a_page_unsafe() -> None:
+    """A massacre with mutilated bodies is unsafe for ads, under both conflict and death categories."""
     massacre = article(
         title="Massaker in einem Dorf: Dutzende Tote",
         lead="Augenzeugen berichten von verstümmelten Leichen.",
@@ -102,6 +105,7 @@ def test_graphic_terms_make_a_page_unsafe() -> None:
     ],
 )
 def test_each_language_names_the_category_of_a_headline(language: str, title: str, category: str) -> None:
+    """English, French and German headlines each make the page sensitive under the right category."""
     verdict = _shipped().assess(article(language=language, title=title))
 
     assert verdict.level == "sensitive"
@@ -109,12 +113,14 @@ def test_each_language_names_the_category_of_a_headline(language: str, title: st
 
 
 def test_a_language_without_a_term_list_is_not_vouched_for() -> None:
+    """An article in a language without a term list is sensitive and marked as not assessed, never safe."""
     verdict = _shipped().assess(article(language="pl", title="Przepis na pierogi"))
 
     assert (verdict.level, verdict.assessed) == ("sensitive", False)
 
 
 def test_every_category_has_terms_in_every_shipped_language() -> None:
+    """Every category has terms in German, English and French, so none goes unseen in a language."""
     for language in ("de", "en", "fr"):
         lexicon = _shipped().lexicons[language]
         listed = {term.category for terms in lexicon.single.values() for term in terms}

@@ -14,6 +14,7 @@ from tests.unit.ads_samples import SPORT_DE, stabschefs
 
 
 def test_the_shipped_layout_has_the_standard_slots() -> None:
+    """The shipped layout has top, sidebar and bottom slots with the standard IAB sizes."""
     shipped = config.load().layout
 
     assert [(s.key, s.sizes, s.mobile_sizes) for s in shipped.slots] == [
@@ -25,6 +26,7 @@ def test_the_shipped_layout_has_the_standard_slots() -> None:
 
 
 def test_a_section_overrides_only_what_it_names() -> None:
+    """A section's overrides replace only the keys it names; everything else comes from the default."""
     shipped = config.load()
 
     sport = shipped.layout_for("sport")
@@ -39,6 +41,7 @@ def test_a_section_overrides_only_what_it_names() -> None:
 
 
 def test_a_broken_file_is_refused_with_the_field_named(tmp_path: Path) -> None:
+    """A malformed size in layout.toml is refused at load with the path to the bad field."""
     broken = tmp_path / "layout.toml"
     broken.write_text(
         config.DEFAULT_FILE.read_text(encoding="utf-8").replace('"300x600"', '"300 by 600"'),
@@ -50,6 +53,7 @@ def test_a_broken_file_is_refused_with_the_field_named(tmp_path: Path) -> None:
 
 
 def test_word_buckets() -> None:
+    """Word counts fall into short, medium, long and longform at the configured thresholds."""
     targeting = config.load().targeting
 
     assert [word_bucket(n, targeting) for n in (0, 299, 300, 799, 800, 1500, 10_000)] == [
@@ -64,6 +68,7 @@ def test_word_buckets() -> None:
 
 
 def test_the_fixture_page_targeting() -> None:
+    """The Stabschefs article gets the expected targeting keys and its four slots in page order."""
     article = stabschefs()
     page = page_of(article, config.load(), brand_safety.load())
 
@@ -81,6 +86,7 @@ def test_the_fixture_page_targeting() -> None:
 
 
 def test_a_sports_page_gets_the_sports_category_and_is_safe() -> None:
+    """A German sports report maps to the IAB sports category and is brand-safe."""
     page = page_of(SPORT_DE, config.load(), brand_safety.load())
 
     assert page.targeting["iab_category"] == "483"
@@ -89,6 +95,7 @@ def test_a_sports_page_gets_the_sports_category_and_is_safe() -> None:
 
 
 def test_slot_ids_are_derived_from_article_and_key() -> None:
+    """A slot id is stable for one article and key and differs for another key or article."""
     article = stabschefs()
 
     assert slot_id(article.id, "top") == slot_id(article.id, "top")

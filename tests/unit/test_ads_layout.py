@@ -40,6 +40,7 @@ def _slots(body: list[Block], words: int, rule: InArticle) -> list[int]:
 
 @given(blocks, st.integers(0, 5000), rules)
 def test_the_in_article_count_stays_within_its_bounds(body: list[Block], words: int, rule: InArticle) -> None:
+    """For any body, in-article slots never exceed the rule's maximum or one per `every` paragraphs."""
     found = _slots(body, words, rule)
     paragraph_count = sum(isinstance(b, Paragraph) for b in body)
 
@@ -52,6 +53,7 @@ def test_the_in_article_count_stays_within_its_bounds(body: list[Block], words: 
 def test_never_before_a_heading_nor_after_the_last_paragraph(
     body: list[Block], words: int, rule: InArticle
 ) -> None:
+    """For any body, a slot follows a paragraph, never precedes a heading, never ends the article."""
     found = _slots(body, words, rule)
     last_paragraph = max((i for i, b in enumerate(body) if isinstance(b, Paragraph)), default=-1)
 
@@ -65,6 +67,7 @@ def test_never_before_a_heading_nor_after_the_last_paragraph(
 def test_each_slot_follows_at_least_k_paragraphs_since_the_previous_one(
     body: list[Block], words: int, rule: InArticle
 ) -> None:
+    """For any body, at least `every` paragraphs separate one in-article slot from the next."""
     starts = [-1, *_slots(body, words, rule)]
     for previous, index in itertools.pairwise(starts):
         between = body[previous + 1 : index + 1]
@@ -75,6 +78,7 @@ def test_each_slot_follows_at_least_k_paragraphs_since_the_previous_one(
 def test_short_articles_get_no_in_article_slot(
     body: list[Block], rule: InArticle, data: st.DataObject
 ) -> None:
+    """Below the rule's minimum word count an article gets no in-article slot at all."""
     words = data.draw(st.integers(0, max(0, rule.min_words - 1)))
     if rule.min_words > 0:
         assert _slots(body, words, rule) == []
@@ -82,6 +86,7 @@ def test_short_articles_get_no_in_article_slot(
 
 @given(st.integers(1, 40))
 def test_a_long_plain_article_gets_as_many_slots_as_the_rules_allow(paragraph_count: int) -> None:
+    """Paragraphs alone get a slot after every third, up to the maximum, never after the last."""
     body: list[Block] = [Paragraph(text="Absatz")] * paragraph_count
     rule = InArticle(every=3, min_words=0, max=3, sizes=["300x250"])
 
@@ -93,6 +98,7 @@ def test_a_long_plain_article_gets_as_many_slots_as_the_rules_allow(paragraph_co
 def test_the_page_keeps_fixed_slots_in_order_around_the_in_article_ones(
     body: list[Block], words: int
 ) -> None:
+    """Top and sidebar come first, bottom last, and numbered in-article slots between, each once."""
     shipped = config.load().layout
     placed = place(body, words, shipped)
     keys = [p.key for p in placed]
@@ -118,6 +124,7 @@ def test_the_fixture_gets_one_in_article_slot_after_the_paragraph_that_is_not_be
 
 
 def test_a_slot_without_mobile_sizes_takes_its_sizes_on_small_screens() -> None:
+    """A slot that lists no mobile sizes serves its desktop sizes on small screens too."""
     own = Layout(
         slots=[FixedSlot(key="rail", position="sidebar", sizes=["160x600"])],
         in_article=InArticle(every=2, min_words=0, max=1, sizes=["300x250"]),

@@ -33,6 +33,7 @@ def _refs(node: Any) -> list[str]:
 
 
 def test_asyncapi_is_version_3_with_a_channel_for_every_event_type() -> None:
+    """asyncapi.yaml is an AsyncAPI 3 document with a channel for each event type's routing key."""
     document = _document()
     addresses = {channel["address"] for channel in document["channels"].values()}
 
@@ -41,6 +42,7 @@ def test_asyncapi_is_version_3_with_a_channel_for_every_event_type() -> None:
 
 
 def test_every_asyncapi_reference_resolves() -> None:
+    """Every $ref in asyncapi.yaml names a node in the document or a schema file that exists."""
     document = _document()
 
     for ref in _refs(document):

@@ -117,6 +117,7 @@ def _scripts() -> set[str]:
 
 
 def test_kubernetes_manifests_validate_strictly() -> None:
+    """Every manifest passes strict Kubernetes validation; only KEDA's kinds go unchecked there."""
     files = _manifest_files()
     result = _run(_tool("kubernetes-validate"), "--strict", *map(str, files))
     lines = result.stdout.splitlines()
@@ -136,6 +137,7 @@ def test_kubernetes_manifests_validate_strictly() -> None:
 
 
 def test_strict_validation_rejects_an_unknown_field(tmp_path: Path) -> None:
+    """The validator has teeth: a misspelt field in a Service fails it, named in the output."""
     service = copy.deepcopy(_named("Service", "newsroom-api"))
     service["spec"]["ports"][0]["portz"] = 80
     path = tmp_path / "typo.yaml"
@@ -159,6 +161,7 @@ def _keda_schema(kind: str) -> Doc:
 
 
 def test_keda_resources_match_their_schemas() -> None:
+    """The ScaledObject and TriggerAuthentication manifests validate against KEDA's own schemas."""
     keda = [doc for doc in _docs() if _is_keda(doc)]
 
     assert {doc["kind"] for doc in keda} == {"ScaledObject", "TriggerAuthentication"}
@@ -177,6 +180,7 @@ def test_keda_resources_match_their_schemas() -> None:
     ],
 )
 def test_keda_schema_catches_mistakes(where: tuple[str | int, ...], field: str, value: object) -> None:
+    """KEDA's schema refuses the HPA's field name, an unknown trigger key and a non-string value."""
     scaled = copy.deepcopy(_of_kind("ScaledObject")[0])
     node: Any = scaled
     for step in where:
@@ -187,6 +191,7 @@ def test_keda_schema_catches_mistakes(where: tuple[str | int, ...], field: str, 
 
 
 def test_every_consumer_scales_on_its_own_queue() -> None:
+    """Each consumer scales on its own queue's length, reading the broker URL from its own Secret key."""
     prefix = _config()["CMS_AMQP_PREFIX"]
     auths = {doc["metadata"]["name"]: doc for doc in _of_kind("TriggerAuthentication")}
     scaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for doc in _of_kind("ScaledObject")}
@@ -215,6 +220,7 @@ def test_every_consumer_scales_on_its_own_queue() -> None:
 
 
 def test_kustomization_lists_every_manifest_but_the_example_secret() -> None:
+    """kustomization.yaml lists each manifest once, leaves the example Secret out, and names the image."""
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text(encoding="utf-8"))
     listed = kustomization["resources"]
 
@@ -224,6 +230,7 @@ def test_kustomization_lists_every_manifest_but_the_example_secret() -> None:
 
 
 def test_workloads_run_the_image_as_non_root_with_resources_and_references_that_exist() -> None:
+    """Every workload runs our image as non-root, bounded, with config and secret keys that exist."""
     config = _of_kind("ConfigMap")[0]["metadata"]["name"]
     secret = _of_kind("Secret")[0]
     example = (K8S / EXAMPLE_SECRET).read_text(encoding="utf-8")
@@ -263,6 +270,7 @@ def test_workloads_run_the_image_as_non_root_with_resources_and_references_that_
 
 
 def test_deployments_probe_health_and_readiness_on_their_settings_port() -> None:
+    """Each Deployment listens and is probed on the port its settings give it, with matching labels."""
     config = _config()
     defaults = SystemSettings()
     for deployment in _of_kind("Deployment"):
@@ -285,6 +293,7 @@ def test_deployments_probe_health_and_readiness_on_their_settings_port() -> None
 
 
 def test_every_registered_consumer_is_deployed() -> None:
+    """Every consumer in the registry has a Deployment running `cms-consumer NAME`."""
     assert set(CONSUMERS) <= set(DEPLOYED_CONSUMERS)
     for name in DEPLOYED_CONSUMERS:
         [container] = _pod_spec(_named("Deployment", f"newsroom-consumer-{name}"))["containers"]
@@ -292,6 +301,7 @@ def test_every_registered_consumer_is_deployed() -> None:
 
 
 def test_services_budgets_and_autoscalers_select_existing_pods() -> None:
+    """Services, disruption budgets and the API's autoscaler each select exactly one existing Deployment."""
     deployments = _of_kind("Deployment")
     for service in _of_kind("Service"):
         name = service["metadata"]["name"]
@@ -318,6 +328,7 @@ def test_services_budgets_and_autoscalers_select_existing_pods() -> None:
 
 
 def test_example_secret_holds_only_placeholders() -> None:
+    """The example Secret ships placeholders on .example.invalid hosts, never a usable credential."""
     [secret] = _of_kind("Secret")
 
     assert set(secret["stringData"]) == {"CMS_DATABASE_URL", "CMS_AMQP_URL"}
@@ -335,12 +346,14 @@ def _compose() -> Doc:
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
+    """compose.yaml validates against the Compose specification's schema."""
     result = _run(_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(COMPOSE))
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_compose_runs_every_role_with_health_checks_and_ordering() -> None:
+    """Compose runs migrate first, then every role on its default port with a /readyz health check."""
     services = _compose()["services"]
     defaults = SystemSettings()
     roles = {
@@ -379,6 +392,7 @@ def test_compose_runs_every_role_with_health_checks_and_ordering() -> None:
 
 
 def test_dockerfile_passes_hadolint() -> None:
+    """The Dockerfile has no hadolint warning."""
     result = _run(_tool("hadolint"), "--failure-threshold", "warning", "--no-color", str(DOCKERFILE))
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -391,6 +405,7 @@ def _instructions() -> list[tuple[str, str]]:
 
 
 def test_dockerfile_final_stage_is_slim_non_root_and_ships_the_migrations() -> None:
+    """The final stage is python:3.11-slim without compilers, runs as non-root and carries the migrations."""
     instructions = _instructions()
     stages = [i for i, (op, _) in enumerate(instructions) if op == "FROM"]
     final = instructions[stages[-1] :]
@@ -412,6 +427,7 @@ def test_dockerfile_final_stage_is_slim_non_root_and_ships_the_migrations() -> N
 
 
 def test_dockerignore_lets_through_everything_the_dockerfile_copies() -> None:
+    """The dockerignore denies all by default yet admits every path the Dockerfile copies."""
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
     allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
     sources = [
@@ -443,6 +459,7 @@ def test_the_image_installs_every_data_file_the_packages_read() -> None:
 
 
 def test_every_cms_variable_in_deploy_is_a_setting() -> None:
+    """Every CMS_* variable in compose, Dockerfile and manifests is a real setting, or read where listed."""
     files = [COMPOSE, DOCKERFILE, *_manifest_files()]
     named = {
         (name, path.relative_to(ROOT).as_posix())

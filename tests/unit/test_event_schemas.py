@@ -12,12 +12,14 @@ from cms.events import schemas
 
 
 def test_checked_in_event_schemas_match_the_models() -> None:
+    """The checked-in JSON Schemas are exactly what the Pydantic contract generates today."""
     stale = schemas.drift(schemas.default_directory())
 
     assert stale == [], f"run `cms events schemas`: {stale} differ from the models"
 
 
 def test_each_event_schema_is_a_valid_2020_12_schema() -> None:
+    """Each event schema is itself a valid JSON Schema 2020-12 document that declares that dialect."""
     for name in schemas.FILES:
         schema = json.loads((schemas.default_directory() / name).read_text(encoding="utf-8"))
 
@@ -26,6 +28,7 @@ def test_each_event_schema_is_a_valid_2020_12_schema() -> None:
 
 
 def test_drift_is_reported_when_a_file_differs(tmp_path: Path) -> None:
+    """The drift check has teeth: a changed schema file is reported by name."""
     schemas.write(tmp_path)
     (tmp_path / "article.json").write_text("{}", encoding="utf-8")
 

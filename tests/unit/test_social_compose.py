@@ -107,6 +107,7 @@ def _shortened_correctly(original: str, part: str) -> None:
 def test_a_post_fits_keeps_the_url_whole_and_cuts_only_after_whole_words(
     story: Story, profile: Profile
 ) -> None:
+    """For any story and network a post fits its limit, keeps the URL whole and cuts only between words."""
     if not profile.fits(story.url):  # a link longer than the whole post: refused, never cut
         with pytest.raises(compose.LinkTooLong):
             compose.fit(story, profile)
@@ -130,6 +131,7 @@ def test_a_post_fits_keeps_the_url_whole_and_cuts_only_after_whole_words(
 @settings(max_examples=300, deadline=None)
 @given(story=STORIES)
 def test_bluesky_facets_point_at_the_link_and_hashtags_in_utf8_bytes(story: Story) -> None:
+    """For any story, Bluesky facets cover exactly the link and each hashtag in UTF-8 byte offsets."""
     if not counting.BLUESKY.fits(story.url):
         return  # refused as a whole (see above): no record, no facets
     text = compose.compose(story, counting.BLUESKY)
@@ -150,6 +152,7 @@ def test_bluesky_facets_point_at_the_link_and_hashtags_in_utf8_bytes(story: Stor
 
 
 def test_facets_are_byte_offsets_not_character_offsets() -> None:
+    """Umlauts and a multi-code-point emoji before the link shift its facet by bytes, not characters."""
     text = "Grüße 👩🏾‍💻 https://example.org/a #klima"
 
     link, tag = richtext.facets(text)
@@ -164,6 +167,7 @@ def test_facets_are_byte_offsets_not_character_offsets() -> None:
 
 
 def test_mastodon_counts_graphemes_and_every_link_as_23() -> None:
+    """Mastodon's count treats a grapheme as one and any link as 23, however long."""
     long_link = "https://example.org/" + "a" * 200
     assert counting.mastodon_length(long_link) == 23
     assert counting.mastodon_length("👨‍👩‍👧‍👦 e\u0301") == 3
@@ -171,6 +175,7 @@ def test_mastodon_counts_graphemes_and_every_link_as_23() -> None:
 
 
 def test_bluesky_counts_graphemes_and_caps_bytes() -> None:
+    """Bluesky counts graphemes and also caps bytes, so 121 family emoji are too long; links count whole."""
     family = "👨‍👩‍👧‍👦"  # one grapheme, 25 bytes
     assert counting.BLUESKY.fits(family * 119)
     assert not counting.BLUESKY.fits(family * 121)  # 121 graphemes but 3025 bytes
@@ -178,6 +183,7 @@ def test_bluesky_counts_graphemes_and_caps_bytes() -> None:
 
 
 def test_the_x_style_profile_weighs_cjk_double_and_emoji_sequences_as_two() -> None:
+    """The X-style count weighs CJK and emoji sequences as two, a link as 23, and normalises first."""
     assert counting.weighted_length("a" * 280) == 280
     assert counting.weighted_length("日" * 140) == 280
     assert counting.weighted_length("👨‍👩‍👧‍👦") == 2
@@ -186,10 +192,12 @@ def test_the_x_style_profile_weighs_cjk_double_and_emoji_sequences_as_two() -> N
 
 
 def test_hashtags_come_from_tag_slugs() -> None:
+    """Hashtags are tag slugs without hyphens, deduplicated, and all-digit tags are left out."""
     assert compose.hashtags(("klima-wandel", "2024", "usa", "usa", "co2")) == ["#klimawandel", "#usa", "#co2"]
 
 
 def test_a_link_too_long_for_the_network_is_refused() -> None:
+    """A link longer than Bluesky's whole limit is refused, not cut; Mastodon still takes it."""
     story = Story("Titel", "Lead", "https://example.org/" + "a" * 400, ())
     with pytest.raises(compose.LinkTooLong):
         compose.compose(story, counting.BLUESKY)
@@ -224,6 +232,7 @@ def _fixture_article() -> Article:
 
 
 def test_the_german_fixture_makes_a_sensible_post_for_every_network() -> None:
+    """The German fixture gets its whole title and a link on every network, and hashtags where room allows."""
     article = _fixture_article()
     url = compose.article_url("https://zeitung.example/", "/{section}/{slug}", article)
     story = compose.story_of(article, url)
@@ -246,6 +255,7 @@ def test_the_german_fixture_makes_a_sensible_post_for_every_network() -> None:
 
 
 def test_article_urls_follow_the_pattern_and_drop_empty_segments() -> None:
+    """Article URLs follow the configured pattern, percent-encode the slug and skip an empty section."""
     article = _fixture_article().model_copy(update={"section": None, "slug": "grüße"})
     assert compose.article_url("https://z.example", "/{section}/{slug}", article) == (
         "https://z.example/gr%C3%BC%C3%9Fe"
@@ -267,6 +277,7 @@ def test_article_urls_follow_the_pattern_and_drop_empty_segments() -> None:
 def test_record_keys_are_valid_tids_derived_from_article_channel_and_generation(
     published_at: datetime, generation: int
 ) -> None:
+    """A Bluesky record key is a valid TID, the same each time, carrying the publication time."""
     article_id = uuid.UUID("0b7f3a52-6a4e-4f43-9a55-3d1f6c2b9e10")
 
     key = tid.post_key(article_id, "bluesky", generation, published_at)
@@ -277,6 +288,7 @@ def test_record_keys_are_valid_tids_derived_from_article_channel_and_generation(
 
 
 def test_record_keys_differ_per_channel_and_generation() -> None:
+    """One article's record keys differ across channels and generations (bar a rare clock-id clash)."""
     article_id, at = uuid.uuid4(), datetime(2024, 1, 1, tzinfo=UTC)
     keys = {tid.post_key(article_id, channel, gen, at) for channel in ("a", "b", "c") for gen in (1, 2, 3)}
     assert len(keys) >= 8  # 10-bit clock ids: a collision among nine is possible but rare
@@ -287,6 +299,7 @@ def test_record_keys_differ_per_channel_and_generation() -> None:
 
 
 def test_retry_after_reads_seconds_dates_and_rate_limit_resets() -> None:
+    """Retry-After seconds or dates and both rate-limit reset headers give a wait; junk gives none."""
     now = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
     assert retry_after({"Retry-After": "7"}, now) == 7.0
     assert retry_after({"Retry-After": "Fri, 20 Nov 2026 12:00:30 GMT"}, now) == 30.0

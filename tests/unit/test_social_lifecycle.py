@@ -64,15 +64,18 @@ POST = Post(
 def test_each_state_and_liveness_has_one_next_step(
     status: str, remote_id: str | None, maybe_sent: bool, live: bool, expected: Plan
 ) -> None:
+    """Each post state, with the article live or not, has exactly one next step."""
     post = replace(POST, status=status, remote_id=remote_id, maybe_sent=maybe_sent)
     assert plan(post, live) is expected
 
 
 def test_no_post_is_created_until_the_article_is_live() -> None:
+    """A post is created only once its article is live."""
     assert plan(None, live=False) is Plan.NOTHING
     assert plan(None, live=True) is Plan.CREATE
 
 
 def test_a_waiting_post_follows_the_article_unless_an_editor_edited_it() -> None:
+    """A post waiting for review is recomposed on an article edit, unless an editor changed its text."""
     assert plan(POST, live=True, text_changed=True) is Plan.RECOMPOSE
     assert plan(replace(POST, edited_by="eddie"), live=True, text_changed=True) is Plan.NOTHING

@@ -24,6 +24,7 @@ TITLE = "EU verbietet Export von Luxusgütern nach Russland"
 
 
 def test_slug_of_a_german_title_transliterates_umlauts() -> None:
+    """A German headline becomes a lowercase, hyphenated slug with ü written as ue."""
     assert slug_from_title(TITLE) == "eu-verbietet-export-von-luxusguetern-nach-russland"
 
 
@@ -36,17 +37,20 @@ def test_slug_of_decomposed_nfd_input_is_the_same_as_of_composed_input() -> None
 
 
 def test_slug_turns_eszett_into_ss_and_capital_umlauts_into_two_letters() -> None:
+    """ß becomes ss and capital umlauts become two lowercase letters, as German readers expect."""
     assert slug_from_title("Straße") == "strasse"
     assert slug_from_title("Ärger Öl Übermut") == "aerger-oel-uebermut"
 
 
 def test_slug_drops_typographic_quotes_and_punctuation() -> None:
+    """Typographic quotes and punctuation vanish from a slug without leaving stray hyphens."""
     assert slug_from_title("Washington will „die Kommunikationswege aufrechterhalten“!") == (
         "washington-will-die-kommunikationswege-aufrechterhalten"
     )
 
 
 def test_slug_of_a_long_title_is_cut_at_a_word_boundary() -> None:
+    """A very long title gives a valid slug within the limit, cut between words, never inside one."""
     slug = slug_from_title("Sanktionen " * 40)
 
     assert len(slug) <= SLUG_MAX
@@ -55,11 +59,13 @@ def test_slug_of_a_long_title_is_cut_at_a_word_boundary() -> None:
 
 
 def test_slug_of_a_title_without_letters_or_digits_is_empty() -> None:
+    """A title of punctuation alone gives an empty slug, not one of stray hyphens."""
     assert slug_from_title("„…“ — !?") == ""
 
 
 @given(st.text(max_size=300))
 def test_slug_is_always_url_safe_and_short_or_empty(title: str) -> None:
+    """For any text at all, the slug is empty or matches the slug pattern within the length limit."""
     slug = slug_from_title(title)
 
     assert slug == "" or SLUG.match(slug), slug
@@ -68,6 +74,7 @@ def test_slug_is_always_url_safe_and_short_or_empty(title: str) -> None:
 
 @given(st.text(max_size=100))
 def test_slug_ignores_unicode_normalisation_form(title: str) -> None:
+    """NFC and NFD spellings of any text give the same slug."""
     assert slug_from_title(unicodedata.normalize("NFD", title)) == slug_from_title(
         unicodedata.normalize("NFC", title)
     )
@@ -88,18 +95,22 @@ def test_slug_ignores_unicode_normalisation_form(title: str) -> None:
     ],
 )
 def test_sanitizer_keeps_the_inline_subset(kept: str) -> None:
+    """b, i, em, strong, br and a link with href pass through the sanitizer unchanged."""
     assert sanitize_inline(kept) == kept
 
 
 def test_sanitizer_drops_script_together_with_its_text() -> None:
+    """A script element is removed with its content, not just its tags."""
     assert sanitize_inline("vor<script>alert('x')</script>nach") == "vornach"
 
 
 def test_sanitizer_drops_event_handler_attributes() -> None:
+    """An onclick handler is stripped and the allowed tag around it kept."""
     assert sanitize_inline('<b onclick="steal()">fett</b>') == "<b>fett</b>"
 
 
 def test_sanitizer_drops_javascript_urls_but_keeps_the_link_text() -> None:
+    """A javascript: href is removed; the link text stays and the link gets rel=noopener."""
     assert sanitize_inline('<a href="javascript:steal()">hier</a>') == '<a rel="noopener noreferrer">hier</a>'
 
 
@@ -113,12 +124,14 @@ def test_sanitizer_keeps_no_attribute_but_href_not_even_title_or_lang() -> None:
 
 
 def test_sanitizer_strips_other_tags_but_keeps_their_text() -> None:
+    """Tags outside the subset (p, span, img) go, and the words inside them remain."""
     assert sanitize_inline("<p>Absatz</p><span style='x'>Spanne</span><img src=x onerror=y>") == (
         "AbsatzSpanne"
     )
 
 
 def test_sanitizer_leaves_typographic_quotes_and_umlauts_alone() -> None:
+    """German quotes and umlauts are not escaped into entities by the sanitizer."""
     text = "Gerasimov hätten „mehrere Sicherheitsbedenken diskutiert“, äöüß"
 
     assert sanitize_inline(text) == text
@@ -174,6 +187,7 @@ def test_sanitizing_is_idempotent(html: str) -> None:
     [('"3"', 3), ('W/"3"', 3), (' "42" ', 42), ("7", 7), ('"123456789"', 123456789)],
 )
 def test_parse_etag_reads_the_version(header: str, version: int) -> None:
+    """Quoted, weak, padded or bare, an ETag that holds a version number yields that number."""
     assert parse_etag(header) == version
 
 
@@ -182,11 +196,13 @@ def test_parse_etag_reads_the_version(header: str, version: int) -> None:
     ['"abc"', '""', '"-1"', '"1.5"', '"1234567890"', '"²"', '"٣"', '"3", "4"', "W/", "*"],
 )
 def test_parse_etag_of_something_that_is_no_version_of_ours_is_none(header: str) -> None:
+    """Text, negatives, decimals, overlong numbers, non-ASCII digits, lists and * are no version."""
     assert parse_etag(header) is None
 
 
 @given(st.text(max_size=20))
 def test_parse_etag_never_raises(header: str) -> None:
+    """Any header text yields a non-negative version or None, never an exception."""
     version = parse_etag(header)
 
     assert version is None or version >= 0
@@ -196,6 +212,7 @@ def test_parse_etag_never_raises(header: str) -> None:
 
 
 def test_cursor_round_trip_keeps_the_instant_to_the_microsecond() -> None:
+    """A cursor decodes to the exact instant (to the microsecond) and id it was made from."""
     at = datetime(2022, 5, 19, 14, 3, 7, 123456, tzinfo=UTC)
     item_id = uuid.uuid4()
 
@@ -207,6 +224,7 @@ def test_cursor_round_trip_keeps_the_instant_to_the_microsecond() -> None:
     st.uuids(),
 )
 def test_cursor_round_trip(at: datetime, item_id: uuid.UUID) -> None:
+    """Any instant and id round-trip through a cursor made only of URL-safe characters."""
     cursor = pagination.encode(at, item_id)
 
     assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor)
@@ -214,6 +232,7 @@ def test_cursor_round_trip(at: datetime, item_id: uuid.UUID) -> None:
 
 
 def test_no_cursor_decodes_to_none() -> None:
+    """Without a cursor the listing starts from the beginning."""
     assert pagination.decode(None) is None
 
 
@@ -231,6 +250,7 @@ def test_no_cursor_decodes_to_none() -> None:
     ],
 )
 def test_a_cursor_this_api_did_not_give_out_is_invalid_input(cursor: str) -> None:
+    """Garbage, truncated or foreign-shaped cursors are a 422 naming query.cursor, not a 500."""
     with pytest.raises(InvalidInput) as raised:
         pagination.decode(cursor)
 
@@ -238,6 +258,7 @@ def test_a_cursor_this_api_did_not_give_out_is_invalid_input(cursor: str) -> Non
 
 
 def test_a_cursor_naming_a_naive_instant_is_invalid_input() -> None:
+    """A cursor whose instant has no time zone is refused as invalid input."""
     naive = pagination.encode(datetime(2022, 1, 1), uuid.uuid4())
 
     with pytest.raises(InvalidInput):

@@ -33,6 +33,7 @@ def at_status(status: Status, **fields: object) -> Article:
 
 
 def test_a_new_draft_is_version_1_with_no_publication_dates() -> None:
+    """A new draft is version 1, owned by its author, and carries no publication or schedule date."""
     article = draft()
 
     assert (article.status, article.version, article.owner) == ("draft", 1, "aurelia")
@@ -43,6 +44,7 @@ def test_a_new_draft_is_version_1_with_no_publication_dates() -> None:
 
 
 def test_edit_changes_the_given_fields_bumps_version_and_updated_at() -> None:
+    """An edit changes only the fields given, is an update, and moves version and updated_at on."""
     article = draft(lead="alt")
 
     edited, kind = workflow.edit(article, {"lead": "neu"}, T0 + HOUR)
@@ -56,6 +58,7 @@ def test_edit_changes_the_given_fields_bumps_version_and_updated_at() -> None:
 
 
 def test_the_original_article_is_left_untouched() -> None:
+    """Transitions return a new article: the one passed in keeps its text and version."""
     article = draft(lead="alt")
 
     workflow.edit(article, {"lead": "neu"}, T0 + HOUR)
@@ -64,6 +67,7 @@ def test_the_original_article_is_left_untouched() -> None:
 
 
 def test_submit_moves_a_draft_to_review() -> None:
+    """Submitting a draft puts it in review as an update, one version on."""
     submitted, kind = workflow.submit(draft(), T0 + HOUR)
 
     assert (submitted.status, submitted.version, kind) == ("in_review", 2, "updated")
@@ -71,6 +75,7 @@ def test_submit_moves_a_draft_to_review() -> None:
 
 @pytest.mark.parametrize("status", ["draft", "in_review", "unpublished"])
 def test_publish_without_a_time_makes_it_live_now(status: Status) -> None:
+    """From draft, review or unpublished, publishing now sets both publication dates to now."""
     live, kind = workflow.publish(at_status(status), None, T0 + HOUR)
 
     assert kind == "published"
@@ -81,12 +86,14 @@ def test_publish_without_a_time_makes_it_live_now(status: Status) -> None:
 
 
 def test_publish_with_a_past_time_publishes_now_not_backdated() -> None:
+    """A publish_at in the past publishes at the present moment, never backdated, and leaves no schedule."""
     live, kind = workflow.publish(draft(), T0 - HOUR, T0)
 
     assert (live.status, live.published_at, live.publish_at, kind) == ("published", T0, None, "published")
 
 
 def test_publish_with_a_future_time_schedules_and_is_no_publication_yet() -> None:
+    """A future publish_at schedules the article as an update; no publication date is set yet."""
     scheduled, kind = workflow.publish(draft(), T0 + HOUR, T0)
 
     assert kind == "updated"
@@ -98,6 +105,7 @@ def test_publish_with_a_future_time_schedules_and_is_no_publication_yet() -> Non
 
 @pytest.mark.parametrize("status", ["scheduled", "published"])
 def test_publish_from_scheduled_or_published_is_an_invalid_transition(status: Status) -> None:
+    """Publishing what is scheduled or live is refused, naming the current status."""
     with pytest.raises(InvalidTransition) as raised:
         workflow.publish(at_status(status), None, T0)
 
@@ -107,6 +115,7 @@ def test_publish_from_scheduled_or_published_is_an_invalid_transition(status: St
 
 @pytest.mark.parametrize("status", ["in_review", "scheduled", "published", "unpublished"])
 def test_submit_from_anything_but_draft_is_an_invalid_transition(status: Status) -> None:
+    """Only a draft can be submitted; every other status is refused and named."""
     with pytest.raises(InvalidTransition) as raised:
         workflow.submit(at_status(status), T0)
 
@@ -115,6 +124,7 @@ def test_submit_from_anything_but_draft_is_an_invalid_transition(status: Status)
 
 @pytest.mark.parametrize("status", ["draft", "in_review", "unpublished"])
 def test_unpublish_of_what_is_not_live_or_scheduled_is_an_invalid_transition(status: Status) -> None:
+    """Unpublishing what is neither live nor scheduled is refused, with the status in the problem's extras."""
     with pytest.raises(InvalidTransition) as raised:
         workflow.unpublish(at_status(status), None, T0)
 
@@ -123,6 +133,7 @@ def test_unpublish_of_what_is_not_live_or_scheduled_is_an_invalid_transition(sta
 
 
 def test_republishing_keeps_first_published_at_and_moves_published_at() -> None:
+    """Publishing again keeps the first publication date and moves published_at to now."""
     first, _ = workflow.publish(draft(), None, T0)
     down, _ = workflow.unpublish(first, None, T0 + HOUR)
 
@@ -135,6 +146,7 @@ def test_republishing_keeps_first_published_at_and_moves_published_at() -> None:
 
 
 def test_unpublish_now_takes_it_down() -> None:
+    """Unpublishing without a time takes the article down at once and leaves no expiry."""
     live, _ = workflow.publish(draft(), None, T0)
 
     down, kind = workflow.unpublish(live, None, T0 + HOUR)
@@ -144,6 +156,7 @@ def test_unpublish_now_takes_it_down() -> None:
 
 
 def test_unpublish_with_a_future_time_keeps_it_live_until_then() -> None:
+    """Unpublishing at a future time keeps the article live, records the expiry, and is an update."""
     live, _ = workflow.publish(draft(), None, T0)
 
     expiring, kind = workflow.unpublish(live, T0 + 2 * HOUR, T0 + HOUR)
@@ -165,6 +178,7 @@ def test_unpublish_of_a_scheduled_article_cancels_the_schedule_without_an_unpubl
 
 
 def test_publish_due_makes_a_scheduled_article_live_at_its_time() -> None:
+    """At its publish_at a scheduled article goes live, dated then, and the schedule is cleared."""
     scheduled, _ = workflow.publish(draft(), T0 + HOUR, T0)
 
     live, kind = workflow.publish_due(scheduled, T0 + HOUR)
@@ -176,6 +190,7 @@ def test_publish_due_makes_a_scheduled_article_live_at_its_time() -> None:
 
 
 def test_publish_due_before_the_time_is_refused() -> None:
+    """A scheduler one second early cannot publish a scheduled article."""
     scheduled, _ = workflow.publish(draft(), T0 + HOUR, T0)
 
     with pytest.raises(InvalidTransition):
@@ -183,11 +198,13 @@ def test_publish_due_before_the_time_is_refused() -> None:
 
 
 def test_publish_due_of_an_article_that_is_not_scheduled_is_refused() -> None:
+    """The scheduler cannot publish an article that was never scheduled."""
     with pytest.raises(InvalidTransition):
         workflow.publish_due(draft(), T0)
 
 
 def test_unpublish_due_takes_it_down_at_its_time_and_clears_the_expiry() -> None:
+    """At its expiry a live article goes down, the expiry is cleared and its first publication kept."""
     live, _ = workflow.publish(draft(), None, T0)
     expiring, _ = workflow.unpublish(live, T0 + HOUR, T0)
 
@@ -198,6 +215,7 @@ def test_unpublish_due_takes_it_down_at_its_time_and_clears_the_expiry() -> None
 
 
 def test_unpublish_due_before_the_time_is_refused() -> None:
+    """The scheduler cannot take an article down before its expiry."""
     live, _ = workflow.publish(draft(), None, T0)
     expiring, _ = workflow.unpublish(live, T0 + 2 * HOUR, T0)
 
@@ -207,6 +225,7 @@ def test_unpublish_due_before_the_time_is_refused() -> None:
 
 @pytest.mark.parametrize("status", ["draft", "in_review", "scheduled", "published", "unpublished"])
 def test_delete_works_at_any_status_and_keeps_the_status(status: Status) -> None:
+    """Any article can be deleted; the deletion is dated and the status it had is kept."""
     deleted, kind = workflow.delete(at_status(status), T0 + HOUR)
 
     assert kind == "deleted"
@@ -216,6 +235,7 @@ def test_delete_works_at_any_status_and_keeps_the_status(status: Status) -> None
 
 
 def test_restore_brings_back_the_content_but_not_status_or_schedule() -> None:
+    """Restoring an old revision brings back its text and tags, not its status or publication date."""
     old = draft(title="Alt", lead="alter Vorspann", tags=["eu"])
     live, _ = workflow.publish(workflow.edit(old, {"title": "Neu", "tags": []}, T0)[0], None, T0)
 
@@ -229,6 +249,7 @@ def test_restore_brings_back_the_content_but_not_status_or_schedule() -> None:
 
 
 def test_every_transition_adds_exactly_one_to_the_version() -> None:
+    """Each step through the whole lifecycle raises the version by exactly one."""
     article = draft()
     steps: list[Callable[[Article], workflow.Change]] = [
         lambda a: workflow.edit(a, {"lead": "x"}, T0),

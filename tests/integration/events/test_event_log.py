@@ -12,16 +12,16 @@ from cms.articles.model import ArticleCreate
 from cms.events.contract import ArticleEvent
 from cms.events.retention import Pruner
 from cms.platform import db as cms_db
-from cms.platform.identity import Actor
+from cms.platform.auth import Actor
 from cms.platform.tokens import Role
 from cms.system import SystemSettings
-from tests.helpers import bearer, create_draft, patch
-from tests.integration.events.conftest import eventually
+from tests.helpers import bearer, create_draft, eventually, patch
 
 
 async def test_event_log_pages_oldest_first_with_the_last_sequence_as_cursor(
     api: httpx2.AsyncClient, token: dict[str, str]
 ) -> None:
+    """The event log pages oldest first through `after`, ends without a cursor, and holds valid events."""
     article = await create_draft(api, token["editor"])
     for n in range(4):
         article = (await patch(api, token["editor"], article, lead=str(n))).json()
@@ -46,6 +46,7 @@ async def _visible(api: httpx2.AsyncClient, token: dict[str, str], count: int) -
 
 
 async def test_event_log_is_for_editors(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
+    """An author asking for the event log gets a 403."""
     response = await api.get("/v1/admin/events", headers=bearer(token["author"]))
 
     assert response.status_code == 403
@@ -54,6 +55,7 @@ async def test_event_log_is_for_editors(api: httpx2.AsyncClient, token: dict[str
 async def test_event_log_holds_back_rows_behind_an_open_transaction_so_a_puller_never_skips_one(
     api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
 ) -> None:
+    """A committed row waits behind an older open transaction, so a puller's cursor never skips it."""
     slow = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=datetime.now(UTC), correlation_id="slow")
     try:
@@ -79,6 +81,7 @@ async def test_sent_events_older_than_retention_are_pruned_and_the_rest_kept(
     settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """Pruning deletes sent events past retention and keeps an old one that was never sent."""
     for n in range(3):
         await create_draft(api, token["editor"], title=f"Meldung {n}")
     await db.execute(

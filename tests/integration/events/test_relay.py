@@ -16,7 +16,7 @@ from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 from cms.system import SystemSettings
 from tests.helpers import bearer, create_draft, patch, publish
-from tests.integration.events.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 from tests.proxy import TcpProxy
 
 
@@ -38,6 +38,7 @@ async def test_every_committed_write_gives_one_message_with_the_cloudevent_attri
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """One write gives one persistent message with CloudEvent headers and the request id; the row is sent."""
     response = await api.post(
         "/v1/admin/articles",
         json={"title": "Stabschefs", "language": "de"},
@@ -73,6 +74,7 @@ async def test_a_rolled_back_write_gives_no_message(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A write that rolls back leaves no outbox row and the relay publishes nothing."""
     conn = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=_now(), correlation_id="rolled-back")
     try:
@@ -89,6 +91,7 @@ async def test_a_rolled_back_write_gives_no_message(
 async def test_events_of_one_article_arrive_in_the_order_they_happened(
     api: httpx2.AsyncClient, token: dict[str, str], tap: EventTap, running_relay: RelayStarter
 ) -> None:
+    """Seven changes to one article arrive as versions 1 to 7, in order."""
     article = await create_draft(api, token["editor"])
     for n in range(5):
         article = (await patch(api, token["editor"], article, lead=f"Fassung {n}")).json()
@@ -108,6 +111,7 @@ async def test_writes_go_on_while_the_broker_is_down_and_all_events_arrive_in_or
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """With the broker down, edits still succeed and queue up; once back, all arrive once, in order."""
     async with (
         TcpProxy("127.0.0.1", 5672) as broker,
         running_relay(amqp_url=f"amqp://guest:guest@127.0.0.1:{broker.port}/") as relay,
@@ -156,6 +160,7 @@ async def test_a_row_that_commits_late_is_published_even_after_higher_ones(
     running_relay: RelayStarter,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """A row that commits after one with a higher sequence is still published, not skipped."""
     slow = await cms_db.connect(settings)
     ctx = service.Context(actor=Actor("eddie", Role.editor), now=_now(), correlation_id="slow")
     try:
@@ -178,6 +183,7 @@ async def test_a_row_that_commits_late_is_published_even_after_higher_ones(
 async def test_two_relays_at_once_publish_each_row_once_and_in_order(
     api: httpx2.AsyncClient, token: dict[str, str], tap: EventTap, running_relay: RelayStarter
 ) -> None:
+    """With two relays running, one leads, and each of 40 events goes out once, in sequence order."""
     articles = [await create_draft(api, token["editor"], title=f"Artikel {n}") for n in range(20)]
     for article in articles:
         await patch(api, token["editor"], article, lead="geändert")
@@ -195,6 +201,7 @@ async def test_two_relays_at_once_publish_each_row_once_and_in_order(
 async def test_a_standby_relay_takes_over_when_the_active_one_stops(
     api: httpx2.AsyncClient, token: dict[str, str], tap: EventTap, running_relay: RelayStarter
 ) -> None:
+    """When the active relay stops, the standby takes over and publishes the next event."""
     async with running_relay() as standby:
         async with running_relay() as active:
             await asyncio.sleep(0.5)
@@ -262,6 +269,7 @@ async def test_the_relay_survives_the_database_going_away_and_resumes_without_lo
     settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """The relay gives up leadership while the database is gone and sends every missed event after."""
     async with TcpProxy("127.0.0.1", 5432) as database:
         dsn = settings.database_url.replace("127.0.0.1:5432", f"127.0.0.1:{database.port}")
         async with running_relay(database_url=dsn) as relay:

@@ -11,10 +11,10 @@ from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.events import outbox
 from cms.platform import db as cms_db
-from cms.platform.identity import Actor
+from cms.platform.auth import Actor
 from cms.platform.tokens import Role
 from cms.system import SystemSettings
-from tests.integration.events.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 
 PARAGRAPH = 100_000  # characters of text per article: each event is a little over 100 kB
 

@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry
 from cms import processes
 from cms.platform.application import create_ops_app
 from cms.system import SystemSettings
-from tests.helpers import create_draft, free_port
-from tests.integration.events.conftest import EventTap, RelayStarter, eventually
+from tests.helpers import create_draft, eventually, free_port
+from tests.integration.events.helpers import EventTap, RelayStarter
 
 
 def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float:

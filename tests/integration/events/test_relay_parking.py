@@ -16,11 +16,12 @@ from prometheus_client import CollectorRegistry
 from cms.articles import service
 from cms.articles.model import ArticleCreate
 from cms.platform import db as cms_db
-from cms.platform.identity import Actor
+from cms.platform.auth import Actor
 from cms.platform.tokens import Role
 from cms.system import SystemSettings
-from tests.helpers import create_draft, patch
-from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body, eventually
+from tests.helpers import create_draft, eventually, patch
+from tests.integration.events.helpers import EventTap, RelayStarter, body
+from tests.services import AMQP_URL
 
 TOO_LONG = "x" * 300  # an AMQP shortstr holds at most 255 bytes
 

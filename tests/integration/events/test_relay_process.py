@@ -20,7 +20,8 @@ from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 from cms.system import SystemSettings
 from tests.helpers import free_port
-from tests.integration.events.conftest import AMQP_URL, EventTap
+from tests.integration.events.helpers import EventTap
+from tests.services import AMQP_URL
 
 BACKLOG = 3000
 
@@ -70,6 +71,7 @@ async def _sent(db: asyncpg.Connection[asyncpg.Record]) -> int:
 async def test_a_relay_killed_mid_backlog_loses_nothing_and_only_repeats_event_ids(
     relay_env: dict[str, str], backlog: int, tap: EventTap, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
+    """A `cms relay` killed mid-backlog loses no event; the next one resends at most the batch in flight."""
     first = await _start(relay_env)
     try:
         await _wait_until_sent(db, 1, within=30)
@@ -99,6 +101,7 @@ async def test_a_relay_killed_mid_backlog_loses_nothing_and_only_repeats_event_i
 async def test_relay_process_reports_ready_with_the_broker_and_drains_on_sigterm(
     relay_env: dict[str, str], tap: EventTap
 ) -> None:
+    """`cms relay` reports ready on all its checks, exports its leadership and exits 0 on SIGTERM."""
     relay = await _start(relay_env)
     url = f"http://127.0.0.1:{relay_env['CMS_RELAY_PORT']}"
     try:

@@ -23,7 +23,8 @@ from cms.events import replay
 from cms.events.contract import ArticleEvent
 from cms.system import SystemSettings
 from tests.helpers import create_draft, patch, publish
-from tests.integration.events.conftest import AMQP_URL, EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
+from tests.services import AMQP_URL
 
 
 @pytest.fixture
@@ -57,6 +58,7 @@ async def test_replay_sends_the_stored_events_in_order_to_one_queue_only(
     rebuild_queue: AbstractQueue,
     tap: EventTap,
 ) -> None:
+    """Replay sends the stored events in order to the named queue alone; the exchange sees none."""
     article = await create_draft(api, token["editor"])
     article = (await patch(api, token["editor"], article, lead="neu")).json()
     await publish(api, token["editor"], article)
@@ -81,6 +83,7 @@ async def test_replay_can_be_limited_to_one_article_and_a_time(
     event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
 ) -> None:
+    """Replay limited to one article sends only its events; a start in the future sends nothing."""
     one = await create_draft(api, token["editor"], title="Eins")
     await create_draft(api, token["editor"], title="Zwei")
     await patch(api, token["editor"], one, lead="neu")
@@ -105,6 +108,7 @@ async def test_replay_can_be_limited_to_one_article_and_a_time(
 async def test_replay_to_a_queue_that_does_not_exist_fails_loudly(
     api: httpx2.AsyncClient, token: dict[str, str], event_settings: SystemSettings
 ) -> None:
+    """Replay to a queue that does not exist raises instead of reporting success."""
     await create_draft(api, token["editor"])
 
     with pytest.raises(aio_pika.exceptions.PublishError):
@@ -124,6 +128,7 @@ async def test_resync_sends_the_current_state_of_every_article_once(
     rebuild_queue: AbstractQueue,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """After the log is pruned, resync sends each article's current state once as a valid event."""
     draft = await create_draft(api, token["editor"], title="Entwurf")
     live = await publish(api, token["editor"], await create_draft(api, token["editor"], title="Live"))
     await patch(api, token["editor"], draft, lead="zweite Fassung")
@@ -144,6 +149,7 @@ async def test_resync_sends_the_current_state_of_every_article_once(
 async def test_relayed_messages_parse_with_the_cloudevents_sdk(
     api: httpx2.AsyncClient, token: dict[str, str], tap: EventTap, running_relay: RelayStarter
 ) -> None:
+    """The CloudEvents SDK's RabbitMQ binding reads our messages with type, subject and extension."""
     article = await create_draft(api, token["editor"])
 
     async with running_relay():
@@ -167,6 +173,7 @@ async def test_cms_events_replay_command_reports_what_it_sent(
     event_settings: SystemSettings,
     rebuild_queue: AbstractQueue,
 ) -> None:
+    """`cms events replay --to QUEUE` exits 0, says how many events it sent, and they arrive."""
     await create_draft(api, token["editor"])
     env = {"CMS_DATABASE_URL": event_settings.database_url, "CMS_AMQP_URL": AMQP_URL, "PATH": ""}
     cms = str(Path(sys.executable).parent / "cms")

@@ -12,7 +12,7 @@ from cms.platform import db as cms_db
 from cms.scheduler import Scheduler, run_due
 from cms.system import SystemSettings
 from tests.helpers import action, create_draft, event_types, publish
-from tests.integration.events.conftest import EventTap, RelayStarter, body
+from tests.integration.events.helpers import EventTap, RelayStarter, body
 
 
 async def test_a_scheduled_publish_fires_once_at_its_time_with_two_schedulers_running(
@@ -23,6 +23,7 @@ async def test_a_scheduled_publish_fires_once_at_its_time_with_two_schedulers_ru
     settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """With two schedulers running, an embargoed article goes live once, at its time, with one event."""
     article = await create_draft(api, token["editor"], title="Unter Embargo", slug="embargo")
     due = datetime.now(UTC) + timedelta(seconds=2)
     scheduled = await action(api, token["editor"], article, "publish", {"publish_at": due.isoformat()})
@@ -57,6 +58,7 @@ async def test_an_expiry_unpublishes_once_when_due(
     settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
+    """An expiry fires once when due: not a second before, and not again afterwards."""
     article = await publish(api, token["editor"], await create_draft(api, token["editor"], slug="kurzlebig"))
     until = datetime.now(UTC) + timedelta(seconds=30)
     await action(api, token["editor"], article, "unpublish", {"unpublish_at": until.isoformat()})

@@ -1,0 +1,77 @@
+"""The whole API fuzzed from its own OpenAPI document: no input makes it fail or go off-script.
+
+Schemathesis generates valid and invalid requests for every operation in `/openapi.json` and
+sends them to the real application (in process, over ASGI; schemathesis runs its lifespan).
+Two properties are checked for each answer: it is not a 5xx, and its status is one the
+document lists for that operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+import schemathesis
+from schemathesis.python import asgi as schemathesis_asgi
+from starlette.applications import Starlette
+
+from cms.app import create_app
+from cms.system import SystemSettings
+from tests.helpers import create_draft, fixture, publish
+from tests.integration.fuzz import fuzz
+
+
+@pytest.fixture
+async def seeded(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, str]:
+    """A draft and a published article, so generated requests sometimes name real ones."""
+    draft = await create_draft(api, token["author"], **fixture("article-stabschefs.de.json"))
+    live = await publish(
+        api,
+        token["editor"],
+        await create_draft(api, token["author"], **fixture("article-luxusgueter.de.json")),
+    )
+    return {"draft_id": draft["id"], "live_id": live["id"], "live_slug": live["slug"]}
+
+
+@pytest.fixture
+def fuzzed_app(settings: SystemSettings, seeded: dict[str, str]) -> Iterator[Starlette]:
+    """An application not yet started: schemathesis starts its lifespan on its own event loop."""
+    yield create_app(settings)
+    # Closes the pool schemathesis opened, before the test database is dropped.
+    schemathesis_asgi.shutdown_lifespans()
+
+
+@pytest.fixture
+def schema(fuzzed_app: Starlette) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+
+
+def test_no_input_with_an_admin_token_gets_a_5xx_or_an_undocumented_status(
+    schema: Any, token: dict[str, str], seeded: dict[str, str]
+) -> None:
+    """With an admin token, no generated input gets a 5xx or an unlisted status; every read sees a 200."""
+    outcome = fuzz(schema, {"Authorization": f"Bearer {token['admin']}"}, seeded)
+
+    assert outcome.failures == [], outcome.report()
+    # The run got past authentication and reached the seeded articles, not only 4xx paths.
+    reads = [label for label in outcome.seen if label.startswith("GET ")]
+    assert len(reads) >= 12  # every read, /openapi.json aside (schemathesis skips its own source)
+    assert [label for label in reads if 200 not in outcome.seen[label]] == []
+
+
+def test_no_input_without_a_token_gets_a_5xx_an_undocumented_status_or_into_the_admin_api(
+    schema: Any, seeded: dict[str, str]
+) -> None:
+    """Without a token, generated input gets no 5xx, no unlisted status and no admin route below 400."""
+    outcome = fuzz(schema, {}, seeded)
+
+    assert outcome.failures == [], outcome.report()
+    admitted = {
+        label: sorted(status for status in statuses if status < 400)
+        for label, statuses in outcome.seen.items()
+        if "/v1/admin/" in label
+    }
+    assert {label: found for label, found in admitted.items() if found} == {}
+    assert 200 in outcome.seen["GET /v1/content/articles/{slug}"]
