@@ -4,8 +4,9 @@ word inside a changed text, in a shape a UI can render.
 Blocks are matched across the two versions in three passes: equal blocks in order (difflib's
 SequenceMatcher over the blocks), then equal blocks out of order, then similar blocks of the
 same type (words in common, at least SIMILAR). Of the matched pairs, the longest run that keeps
-its order stays in place ("unchanged" or "changed"); every other pair "moved". So a paragraph
-that moved is one "moved" entry, not a removal and an addition.
+its order (equal pairs weighing a little more than similar ones) stays in place ("unchanged" or
+"changed"); every other pair "moved". So a paragraph that moved is one "moved" entry, not a
+removal and an addition.
 
 Texts run to 2 MiB, so the work is bounded and the answer says where it stopped: a text longer
 than MAX_TOKENS tokens gets no word diff (before and after are given whole), word diffs stop
@@ -18,7 +19,6 @@ import asyncio
 import re
 import uuid
 import weakref
-from bisect import bisect_left
 from collections import Counter, defaultdict, deque
 from difflib import SequenceMatcher
 from typing import Any, Literal
@@ -85,7 +85,7 @@ class DiffLimits(BaseModel):
 
 class RevisionDiff(BaseModel):
     """From version `from_version` to `to_version`; blocks in the newer version's order, each
-    removed block after the block that preceded it."""
+    removed block where it stood (after the block that preceded it, before what replaced it)."""
 
     article_id: uuid.UUID
     from_version: int
@@ -171,7 +171,7 @@ def _add(runs: list[WordRun], op: Literal["equal", "insert", "delete"], text: st
 
 def _blocks(old: list[Block], new: list[Block], budget: _Budget) -> tuple[list[BlockChange], bool]:
     pairs, complete = _match(old, new)
-    in_place = _longest_ordered(sorted(pairs.items()))
+    in_place = _longest_ordered(sorted(pairs.items()), {j for j, i in pairs.items() if old[i] == new[j]})
     answer: list[BlockChange] = []
     matched = set(pairs.values())
     emitted_old = 0  # old blocks before this index are accounted for
@@ -183,9 +183,18 @@ def _blocks(old: list[Block], new: list[Block], budget: _Budget) -> tuple[list[B
                 answer.append(_entry("removed", i, None, old[i], None, budget))
         emitted_old = max(emitted_old, end)
 
+    # For each newer block, the older index of the next block that stayed in place: a removed
+    # block before it is shown before what was added in its stead, as in a line diff.
+    next_anchor, anchor = [len(old)] * len(new), len(old)
+    for j in reversed(range(len(new))):
+        if j in in_place:
+            anchor = pairs[j]
+        next_anchor[j] = anchor
+
     for j, block in enumerate(new):
         i = pairs.get(j)
         if i is None:
+            removed_up_to(next_anchor[j])
             answer.append(_entry("added", None, j, None, block, budget))
         elif j in in_place:
             removed_up_to(i)
@@ -300,27 +309,37 @@ def _bag(block: Block) -> Counter[str]:
     return Counter(word.lower() for word in _WORD.findall(text))
 
 
-def _longest_ordered(pairs: list[tuple[int, int]]) -> set[int]:
-    """Of (new, old) pairs sorted by new, the new indices of a longest run whose old indices
-    increase too: those stayed in place, the others moved (patience sorting, n log n)."""
-    tails: list[int] = []  # old index ending the best run of each length
-    tail_at: list[int] = []  # position in `pairs` of that ending
+def _longest_ordered(pairs: list[tuple[int, int]], exact: set[int]) -> set[int]:
+    """Of (new, old) pairs sorted by new, the new indices of the heaviest run whose old indices
+    increase too: those stayed in place, the others moved. An equal pair weighs a little more
+    than a similar one, so of a block that moved and was edited and one that did not, the edited
+    one is the one shown as moved. A Fenwick tree of the best run ending at each old index keeps
+    it n log n."""
+    size = max((i for _, i in pairs), default=-1) + 2
+    tree: list[tuple[int, int]] = [(0, -1)] * size  # (weight, position in `pairs`) of a best run
     back: list[int] = [-1] * len(pairs)
-    for k, (_, i) in enumerate(pairs):
-        length = bisect_left(tails, i)
-        if length == len(tails):
-            tails.append(i)
-            tail_at.append(k)
-        else:
-            tails[length] = i
-            tail_at[length] = k
-        back[k] = tail_at[length - 1] if length > 0 else -1
+    best: tuple[int, int] = (0, -1)
+    for k, (j, i) in enumerate(pairs):
+        before, at = (0, -1), i  # the best run ending at an old index below i
+        while at > 0:
+            before = max(before, tree[at])
+            at -= at & -at
+        weight = before[0] + (_EXACT_WEIGHT if j in exact else _SIMILAR_WEIGHT)
+        back[k] = before[1]
+        best = max(best, (weight, k))
+        at = i + 1
+        while at < size:
+            tree[at] = max(tree[at], (weight, k))
+            at += at & -at
     kept: set[int] = set()
-    k = tail_at[-1] if tail_at else -1
+    k = best[1]
     while k != -1:
         kept.add(pairs[k][0])
         k = back[k]
     return kept
+
+
+_EXACT_WEIGHT, _SIMILAR_WEIGHT = 3, 2
 
 
 # At most this many diffs compute at once per process; the rest wait on the loop.
