@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api
+from cms.articles import admin_api, content_api, editing_api
 from cms.events import log_api
 from cms.platform import application, workers
 from cms.platform.openapi import Operation
@@ -23,6 +23,7 @@ def operations() -> list[Operation]:
     return [
         *content_api.OPERATIONS,
         *admin_api.OPERATIONS,
+        *editing_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
     ]

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.articles import queries, revisions, service
+from cms.articles import editing, queries, revisions, service
+from cms.articles.locks import AdminArticle
 from cms.articles.model import ArticleCreate, ArticleUpdate, Language, PublishRequest, Slug, UnpublishRequest
 from cms.events.contract import Article, Status
 from cms.platform import auth, deps, pagination, web
@@ -42,10 +43,10 @@ class RevisionsQuery(BaseModel):
 
 async def _context(conn: Connection, request: Request, role: Role) -> service.Context:
     actor = await auth.authenticate(conn, request, role)
-    return _context_of(request, actor)
+    return request_context(request, actor)
 
 
-def _context_of(request: Request, actor: auth.Actor) -> service.Context:
+def request_context(request: Request, actor: auth.Actor) -> service.Context:
     return service.Context(actor=actor, now=datetime.now(UTC), correlation_id=deps.request_id(request))
 
 
@@ -79,7 +80,7 @@ async def create_article(request: Request) -> Response:
     actor = await _caller(request, Role.author)
     fields = await _body(request, ArticleCreate)
     async with deps.pool(request).acquire() as conn:
-        article = await service.create(conn, fields, _context_of(request, actor))
+        article = await service.create(conn, fields, request_context(request, actor))
     return _article(article, 201)
 
 
@@ -103,9 +104,9 @@ async def list_articles(request: Request) -> Response:
 
 async def get_article(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
-        await _context(conn, request, Role.author)
+        ctx = await _context(conn, request, Role.author)
         article_id = web.path_uuid(request)
-        article = await service.get(conn, article_id)
+        article = await editing.get_with_lock(conn, article_id, ctx)
     return _article(article)
 
 
@@ -115,7 +116,7 @@ async def update_article(request: Request) -> Response:
     if_match = web.required_if_match(request)
     changes = await _body(request, ArticleUpdate)
     async with deps.pool(request).acquire() as conn:
-        article = await service.update(conn, article_id, changes, if_match, _context_of(request, actor))
+        article = await service.update(conn, article_id, changes, if_match, request_context(request, actor))
     return _article(article)
 
 
@@ -141,7 +142,7 @@ async def publish_article(request: Request) -> Response:
     article_id = web.path_uuid(request)
     body = await _body(request, PublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = _context_of(request, actor)
+        ctx = request_context(request, actor)
         article = await service.publish(conn, article_id, body.publish_at, _if_match_optional(request), ctx)
     return _article(article)
 
@@ -151,7 +152,7 @@ async def unpublish_article(request: Request) -> Response:
     article_id = web.path_uuid(request)
     body = await _body(request, UnpublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = _context_of(request, actor)
+        ctx = request_context(request, actor)
         article = await service.unpublish(
             conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
         )
@@ -174,7 +175,7 @@ async def get_revision(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
         article_id = web.path_uuid(request)
-        version = _path_version(request)
+        version = path_version(request)
         await service.get(conn, article_id)  # a deleted article's history is gone with it
         revision = await revisions.get(conn, article_id, version)
     if revision is None:
@@ -186,13 +187,13 @@ async def restore_revision(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
         article_id = web.path_uuid(request)
-        version = _path_version(request)
+        version = path_version(request)
         article = await service.restore(conn, article_id, version, _if_match_optional(request), ctx)
     return _article(article)
 
 
-def _path_version(request: Request) -> int:
-    text = request.path_params["version"]
+def path_version(request: Request, name: str = "version") -> int:
+    text = request.path_params[name]
     version = web.whole_number(text)
     if version is None or version < 1:
         raise NotFound(f"no version {text!r}: versions are whole numbers from 1")
@@ -242,7 +243,7 @@ OPERATIONS = [
         "articles",
         auth=Role.author,
         path_params=_ID,
-        response=Article,
+        response=AdminArticle,
     ),
     Operation(
         "PATCH",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cms.articles import revisions, store, workflow
+from cms.articles import drafts, locks, revisions, store, workflow
 from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.articles.text import slug_from_title
 from cms.events import outbox
@@ -81,9 +81,17 @@ _NUMBERED_TRIES = 3
 async def update(
     conn: Connection, article_id: uuid.UUID, changes: ArticleUpdate, if_match: int | None, ctx: Context
 ) -> Article:
+    """Save: the caller's working copy goes in the same transaction, and someone else's live
+    edit lock refuses the save (409) before If-Match is compared, so the one whose lock was taken
+    over learns that rather than only "stale"."""
     async with conn.transaction():
-        article = await _lock_version(conn, article_id, if_match)
-        _may_edit(ctx.actor, article)
+        article = await store.lock(conn, article_id)
+        if article is None:
+            raise NotFound(f"no article {article_id}")
+        locks.check_save(await locks.get(conn, article_id), ctx.actor, ctx.now)
+        _check_version(article, if_match)
+        may_edit(ctx.actor, article)
+        await drafts.discard(conn, article_id, ctx.actor.name)
         wanted = {name: value for name, value in changes.changes().items() if getattr(article, name) != value}
         if not wanted:
             return article  # nothing changes: no new version, revision or event
@@ -94,7 +102,7 @@ async def update(
 
 async def submit(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
     def decide(article: Article) -> workflow.Change:
-        _may_edit(ctx.actor, article, action="submit")
+        may_edit(ctx.actor, article, action="submit")
         return workflow.submit(article, ctx.now)
 
     async with conn.transaction():
@@ -121,7 +129,13 @@ async def unpublish(
 
 async def delete(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
     async with conn.transaction():
-        return await _change(conn, article_id, if_match, "delete", lambda a: workflow.delete(a, ctx.now), ctx)
+        deleted = await _change(
+            conn, article_id, if_match, "delete", lambda a: workflow.delete(a, ctx.now), ctx
+        )
+        # Working copies and the edit lock go with the article: nobody can save them any more.
+        await drafts.discard_all(conn, article_id)
+        await locks.release(conn, article_id)
+        return deleted
 
 
 async def restore(
@@ -179,9 +193,13 @@ async def _lock_version(conn: Connection, article_id: uuid.UUID, if_match: int |
     article = await store.lock(conn, article_id)
     if article is None:
         raise NotFound(f"no article {article_id}")
+    _check_version(article, if_match)
+    return article
+
+
+def _check_version(article: Article, if_match: int | None) -> None:
     if if_match is not None and if_match != article.version:
         raise PreconditionFailed(article.version)
-    return article
 
 
 async def _apply(
@@ -200,7 +218,7 @@ async def _record(conn: Connection, article: Article, action: str, kind: EventKi
     await outbox.add(conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id, data=data)
 
 
-def _may_edit(actor: Actor, article: Article, action: str = "edit") -> None:
+def may_edit(actor: Actor, article: Article, action: str = "edit") -> None:
     """Editors edit anything; an author only their own drafts."""
     if actor.at_least(Role.editor):
         return

@@ -113,3 +113,13 @@ async def every_after(conn: Connection, after: uuid.UUID, limit: int) -> list[Ar
 async def count_every(conn: Connection) -> int:
     found: int = await conn.fetchval(_COUNT_EVERY)
     return found
+
+
+_SHARE = _GET + " FOR SHARE"
+
+
+async def share(conn: Connection, article_id: uuid.UUID) -> Article | None:
+    """The article, kept from changing or being deleted until the transaction ends (writers
+    wait), while other readers that share it go on: for writes beside the article, not to it."""
+    row = await conn.fetchrow(_SHARE, article_id)
+    return None if row is None else article_of(row)

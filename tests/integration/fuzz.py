@@ -61,7 +61,9 @@ def _strategy(operation: Any, mode: schemathesis.GenerationMode, known: dict[str
     path = operation.path
     if "{id}" in path:
         for article_id in (known["draft_id"], known["live_id"]):
-            fixed = {"id": article_id, **({"version": 1} if "{version}" in path else {})}
+            # Versions (one, or both ends of a diff) that the seeded articles have.
+            versions = {name: 1 for name in ("version", "a", "b") if f"{{{name}}}" in path}
+            fixed = {"id": article_id, **versions}
             strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
     if "{slug}" in path:
         strategies.append(

@@ -32,6 +32,13 @@ async def seeded(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, st
         token["editor"],
         await create_draft(api, token["author"], **fixture("article-luxusgueter.de.json")),
     )
+    # The admin keeps a working copy of the draft, so reading one can answer 200.
+    copy = await api.put(
+        f"/v1/admin/articles/{draft['id']}/draft-copy",
+        json={"based_on": 1, "lead": "Entwurf"},
+        headers={"Authorization": f"Bearer {token['admin']}"},
+    )
+    assert copy.status_code == 200, copy.text
     return {"draft_id": draft["id"], "live_id": live["id"], "live_slug": live["slug"]}
 
 

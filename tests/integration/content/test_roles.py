@@ -183,6 +183,84 @@ async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, tok
     assert_problem(response, 403)
 
 
+async def test_an_author_keeps_copies_and_locks_only_of_what_they_may_edit(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """An author may autosave and lock their own draft, not a colleague's (403, nothing stored)."""
+    mine = await create_draft(api, token["author"])
+    theirs = await create_draft(api, token["other_author"])
+    headers = bearer(token["author"])
+
+    own_copy = await api.put(
+        f"/v1/admin/articles/{mine['id']}/draft-copy", json={"based_on": 1}, headers=headers
+    )
+    own_lock = await api.post(f"/v1/admin/articles/{mine['id']}/lock", headers=headers)
+    their_copy = await api.put(
+        f"/v1/admin/articles/{theirs['id']}/draft-copy", json={"based_on": 1, "lead": "x"}, headers=headers
+    )
+    their_lock = await api.post(f"/v1/admin/articles/{theirs['id']}/lock", headers=headers)
+
+    assert (own_copy.status_code, own_lock.status_code) == (200, 200)
+    assert_problem(their_copy, 403)
+    assert_problem(their_lock, 403)
+    assert (
+        await db.fetchval("SELECT count(*) FROM article_draft_copies WHERE article_id = $1", theirs["id"])
+        == 0
+    )
+    assert await db.fetchval("SELECT count(*) FROM article_locks WHERE article_id = $1", theirs["id"]) == 0
+
+
+async def test_an_author_may_not_take_over_or_release_anothers_lock_but_reads_every_diff(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """Taking over and releasing someone else's lock are refused to authors (403); reading a diff is not."""
+    mine = await create_draft(api, token["author"])
+    path = f"/v1/admin/articles/{mine['id']}"
+    held = await api.post(f"{path}/lock", headers=bearer(token["editor"]))
+    headers = bearer(token["author"])
+
+    take_over = await api.post(f"{path}/lock", json={"take_over": True}, headers=headers)
+    release = await api.delete(f"{path}/lock", headers=headers)
+    theirs = await create_draft(api, token["other_author"])
+    diff = await api.get(f"/v1/admin/articles/{theirs['id']}/revisions/1/diff/1", headers=headers)
+
+    assert_problem(take_over, 403)
+    assert_problem(release, 403)
+    assert await db.fetchval("SELECT holder FROM article_locks WHERE article_id = $1", mine["id"]) == "eddie"
+    assert held.json()["holder"] == "eddie"
+    assert diff.status_code == 200
+
+
+async def test_without_a_token_the_copy_lock_and_diff_endpoints_are_401_and_write_nothing(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """Every autosave, lock and diff endpoint answers 401 without a token, before reading the body."""
+    article = await create_draft(api, token["author"])
+    path = f"/v1/admin/articles/{article['id']}"
+    await api.post(f"{path}/lock", headers=bearer(token["author"]))
+
+    responses = [
+        await api.put(f"{path}/draft-copy", json={"based_on": 1}),
+        await api.put(
+            f"{path}/draft-copy", content=b"{not json", headers={"Content-Type": "application/json"}
+        ),
+        await api.get(f"{path}/draft-copy"),
+        await api.delete(f"{path}/draft-copy"),
+        await api.post(f"{path}/lock", json={"take_over": True}),
+        await api.delete(f"{path}/lock"),
+        await api.get(f"{path}/revisions/1/diff/1"),
+        await api.get("/v1/admin/articles/not-a-uuid/revisions/x/diff/y"),
+    ]
+
+    for response in responses:
+        assert_problem(response, 401)
+    assert await count(db, "article_draft_copies") == 0
+    assert (
+        await db.fetchval("SELECT holder FROM article_locks WHERE article_id = $1", article["id"])
+        == "aurelia"
+    )
+
+
 # editors
 
 
