@@ -8,9 +8,19 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.articles import editing, queries, revisions, service
+from cms.articles import editing, queries, revisions, service, takedowns
 from cms.articles.locks import AdminArticle
-from cms.articles.model import ArticleCreate, ArticleUpdate, Language, PublishRequest, Slug, UnpublishRequest
+from cms.articles.model import (
+    ArticleCreate,
+    ArticleUpdate,
+    CorrectionRequest,
+    KillRequest,
+    Language,
+    PublishRequest,
+    RestoreKilledRequest,
+    Slug,
+    UnpublishRequest,
+)
 from cms.events.contract import Article, Status
 from cms.platform import auth, deps, pagination, web
 from cms.platform.db import Connection
@@ -33,6 +43,10 @@ class AdminListQuery(PageQuery):
 class RevisionPage(BaseModel):
     items: list[revisions.RevisionInfo]
     next_cursor: str | None
+
+
+class TakedownRecord(BaseModel):
+    items: list[takedowns.Takedown]
 
 
 class RevisionsQuery(BaseModel):
@@ -157,6 +171,45 @@ async def unpublish_article(request: Request) -> Response:
             conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
         )
     return _article(article)
+
+
+async def correct_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, CorrectionRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        article = await service.correct(conn, article_id, body.note, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def kill_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, KillRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        article = await service.kill(conn, article_id, body.reason, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def restore_killed_article(request: Request) -> Response:
+    actor = await _caller(request, Role.admin)
+    article_id = web.path_uuid(request)
+    body = await _body(request, RestoreKilledRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        if_match = _if_match_optional(request)
+        article = await service.restore_killed(conn, article_id, body.reason, if_match, ctx)
+    return _article(article)
+
+
+async def list_takedowns(request: Request) -> Response:
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
+        items = await service.takedown_record(conn, article_id)
+    return web.json_response(TakedownRecord(items=items))
 
 
 async def list_revisions(request: Request) -> Response:
@@ -309,6 +362,55 @@ OPERATIONS = [
         response=Article,
         headers=(_IF_MATCH_OPTIONAL,),
         problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/corrections",
+        correct_article,
+        "Add a correction note to a published article",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=CorrectionRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/kill",
+        kill_article,
+        "Kill (legal takedown): off every channel until an admin restores it",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=KillRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/restore-killed",
+        restore_killed_article,
+        "Lift a takedown: the article becomes unpublished, for an editor to publish again",
+        "workflow",
+        auth=Role.admin,
+        path_params=_ID,
+        body=RestoreKilledRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles/{id}/takedowns",
+        list_takedowns,
+        "Kills and restores of the article, with who and why, oldest first",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        response=TakedownRecord,
     ),
     Operation(
         "GET",

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cms.articles import drafts, locks, revisions, store, workflow
+import structlog
+
+from cms.articles import drafts, locks, revisions, store, takedowns, workflow
 from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.articles.text import slug_from_title
 from cms.events import outbox
@@ -22,6 +24,8 @@ from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 
 Decide = Callable[[Article], workflow.Change]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,57 @@ async def restore(
             lambda a: workflow.restore(a, snapshot, ctx.now),
             ctx,
         )
+
+
+async def correct(
+    conn: Connection, article_id: uuid.UUID, note: str, if_match: int | None, ctx: Context
+) -> Article:
+    correction_id = uuid.uuid4()
+    async with conn.transaction():
+        return await _change(
+            conn,
+            article_id,
+            if_match,
+            "correct",
+            lambda a: workflow.correct(a, correction_id, note, ctx.actor.name, ctx.now),
+            ctx,
+        )
+
+
+async def kill(
+    conn: Connection, article_id: uuid.UUID, reason: str, if_match: int | None, ctx: Context
+) -> Article:
+    """The legal takedown: the article, its revision, its `killed` event and the reason on
+    record, all in one transaction."""
+    async with conn.transaction():
+        killed = await _change(conn, article_id, if_match, "kill", lambda a: workflow.kill(a, ctx.now), ctx)
+        await takedowns.add(
+            conn, article_id, killed.version, "kill", reason=reason, actor=ctx.actor.name, at=ctx.now
+        )
+    # The audit line: who took what down and when; the reason stays in the table.
+    log.warning("article.killed", article_id=str(article_id), version=killed.version, actor=ctx.actor.name)
+    return killed
+
+
+async def restore_killed(
+    conn: Connection, article_id: uuid.UUID, reason: str, if_match: int | None, ctx: Context
+) -> Article:
+    async with conn.transaction():
+        restored = await _change(
+            conn, article_id, if_match, "restore-killed", lambda a: workflow.restore_killed(a, ctx.now), ctx
+        )
+        await takedowns.add(
+            conn, article_id, restored.version, "restore", reason=reason, actor=ctx.actor.name, at=ctx.now
+        )
+    log.warning(
+        "article.kill_lifted", article_id=str(article_id), version=restored.version, actor=ctx.actor.name
+    )
+    return restored
+
+
+async def takedown_record(conn: Connection, article_id: uuid.UUID) -> list[takedowns.Takedown]:
+    await get(conn, article_id)
+    return await takedowns.of_article(conn, article_id)
 
 
 async def publish_due(conn: Connection, article_id: uuid.UUID, ctx: Context) -> Article | None:

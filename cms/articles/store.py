@@ -13,9 +13,9 @@ from cms.platform.db import Connection
 from cms.platform.errors import SlugTaken
 
 COLUMNS = (
-    "id, slug, language, title, lead, body, section, tags, authors, related, status, "
+    "id, slug, language, title, lead, body, section, tags, authors, related, corrections, status, "
     "publish_at, unpublish_at, published_at, first_published_at, created_at, updated_at, "
-    "deleted_at, owner, version"
+    "deleted_at, killed_at, owner, version"
 )
 _FIELDS = [c.strip() for c in COLUMNS.split(",")]
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
@@ -54,6 +54,7 @@ ORDER BY unpublish_at LIMIT $2"""
 def _row_of(article: Article) -> list[Any]:
     data = article.model_dump()
     data["body"] = [block.model_dump(mode="json") for block in article.body]
+    data["corrections"] = [correction.model_dump(mode="json") for correction in article.corrections]
     return [data[name] for name in _FIELDS]
 
 

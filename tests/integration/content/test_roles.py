@@ -174,6 +174,72 @@ async def test_an_author_may_not_publish_unpublish_delete_or_restore_and_nothing
     assert (row["status"], row["version"], row["deleted_at"]) == (status, article["version"], None)
 
 
+# Corrections and takedowns: (status of the article, method, path after the id, body).
+TAKEDOWN_EDITOR_ONLY = [
+    ("published", "POST", "corrections", {"note": "Korrigiert."}),
+    ("published", "POST", "kill", {"reason": "Verfügung"}),
+    ("published", "GET", "takedowns", None),
+]
+
+
+@pytest.mark.parametrize(("status", "method", "path", "body"), TAKEDOWN_EDITOR_ONLY)
+async def test_an_author_may_not_correct_kill_or_read_the_takedown_record(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    status: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """Corrections, kills and the takedown record are for editors: an author gets a 403, nothing written."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+    outbox_before = await count(db, "outbox")
+
+    response = await api.request(
+        method, f"/v1/admin/articles/{article['id']}/{path}", json=body, headers=bearer(token["author"])
+    )
+
+    assert_problem(response, 403)
+    assert "editor" in response.json()["detail"]
+    assert await count(db, "outbox") == outbox_before
+    assert await count(db, "article_takedowns") == 0
+    assert await version_of(db, article) == article["version"]
+
+
+@pytest.mark.parametrize("role", ["editor", "author"])
+async def test_only_an_admin_restores_a_killed_article(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], role: str
+) -> None:
+    """Lifting a takedown is for admins: an editor's or author's restore is a 403; the admin's is a 200."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+    killed = (await action(api, token["editor"], article, "kill", {"reason": "Verfügung"})).json()
+
+    refused = await action(api, token[role], killed, "restore-killed", {"reason": "aufgehoben"})
+    status_after_refusal = await db.fetchval("SELECT status FROM articles WHERE id = $1", article["id"])
+    allowed = await action(api, token["admin"], killed, "restore-killed", {"reason": "aufgehoben"})
+
+    assert_problem(refused, 403)
+    assert "admin" in refused.json()["detail"]
+    assert status_after_refusal == "killed"
+    assert allowed.status_code == 200
+    assert allowed.json()["status"] == "unpublished"
+
+
+async def test_an_editor_corrects_kills_and_reads_the_takedown_record(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An editor may add a correction, kill, and read who killed it and why."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+
+    corrected = await action(api, token["editor"], article, "corrections", {"note": "Korrigiert."})
+    killed = await action(api, token["editor"], corrected.json(), "kill", {"reason": "Verfügung"})
+    record = await api.get(f"/v1/admin/articles/{article['id']}/takedowns", headers=bearer(token["editor"]))
+
+    assert [r.status_code for r in (corrected, killed, record)] == [200, 200, 200]
+    assert [e["reason"] for e in record.json()["items"]] == ["Verfügung"]
+
+
 async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
     """The event log is for editors: an author gets a 403."""
     await create_draft(api, token["author"])
