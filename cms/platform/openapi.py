@@ -38,6 +38,7 @@ _PROBLEM_TITLES = {
     415: "Body is not JSON",
     422: "Invalid input",
     428: "If-Match required",
+    429: "Too many attempts: wait Retry-After seconds",
     503: "A dependency is unavailable",
 }
 
