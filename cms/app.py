@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from cms import tokens_api
 from cms.articles import admin_api, content_api, editing_api
 from cms.events import log_api
-from cms.platform import application, workers
+from cms.platform import application, auth_api, users_api, workers
 from cms.platform.openapi import Operation
 from cms.settings import Settings
 
@@ -26,6 +26,8 @@ def operations() -> list[Operation]:
         *editing_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
+        *users_api.OPERATIONS,
+        *auth_api.OPERATIONS,
     ]
 
 

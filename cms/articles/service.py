@@ -270,7 +270,9 @@ async def _record(conn: Connection, article: Article, action: str, kind: EventKi
     """The revision and the event carry the same article: dump it to JSON once for both."""
     data = article.model_dump(mode="json")
     await revisions.add(conn, article, action=action, actor=ctx.actor.name, snapshot=data)
-    await outbox.add(conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id, data=data)
+    await outbox.add(
+        conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id, data=data, actor=ctx.actor.name
+    )
 
 
 def may_edit(actor: Actor, article: Article, action: str = "edit") -> None:

@@ -151,6 +151,11 @@ class ArticleEvent(BaseModel):
     dataschema: str = DATA_SCHEMA
     sequence: str = Field(pattern=r"^[0-9]+$", description="outbox row number, as a string")
     articleversion: int = Field(ge=1)
+    actor: str | None = Field(
+        default=None,
+        description="who made the change: a person's email, a machine's name, `system:scheduler`; "
+        "absent on resyncs and on events written before it existed",
+    )
     data: Article
 
 
@@ -166,9 +171,12 @@ def envelope(
     event_id: uuid.UUID,
     time: datetime,
     data: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """The event as stored in the outbox: everything but `sequence`, known only at insert.
-    `data`: the article already dumped as JSON, when the caller has it."""
+    `data`: the article already dumped as JSON, when the caller has it. `actor`: the CloudEvents
+    extension attribute naming who made the change."""
+    extensions = {} if actor is None else {"actor": actor}
     return {
         "specversion": "1.0",
         "id": str(event_id),
@@ -179,5 +187,6 @@ def envelope(
         "datacontenttype": "application/json",
         "dataschema": DATA_SCHEMA,
         "articleversion": article.version,
+        **extensions,
         "data": data if data is not None else article.model_dump(mode="json"),
     }

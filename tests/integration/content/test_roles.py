@@ -511,6 +511,101 @@ async def test_the_token_secret_is_stored_only_as_its_hash(
     assert stored == hashlib.sha256(secret.encode()).digest()
 
 
+# users: admins only; the session endpoints: anyone signed in
+
+USERS_ENDPOINTS = [
+    ("GET", "/v1/admin/users", None),
+    (
+        "POST",
+        "/v1/admin/users",
+        {"email": "m@example.org", "name": "M", "role": "admin", "password": "x" * 12},
+    ),
+    ("GET", "/v1/admin/users/{id}", None),
+    ("PATCH", "/v1/admin/users/{id}", {"role": "admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ["editor", "author"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), USERS_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in USERS_ENDPOINTS]
+)
+async def test_only_admins_list_create_read_or_change_users(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    role: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """Editors and authors get 403 on every users endpoint, and no user is added or changed."""
+    own_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE role = $1 LIMIT 1", role)
+    before = await db.fetch("SELECT * FROM users ORDER BY id")
+
+    response = await api.request(method, path.format(id=own_id), json=body, headers=bearer(token[role]))
+
+    assert_problem(response, 403)
+    assert await db.fetch("SELECT * FROM users ORDER BY id") == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), USERS_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in USERS_ENDPOINTS]
+)
+async def test_an_admin_reaches_every_users_endpoint(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """An admin's token lists, creates, reads and changes users."""
+    some_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE name = 'eddie'")
+
+    response = await api.request(method, path.format(id=some_id), json=body, headers=bearer(token["admin"]))
+
+    assert response.status_code in (200, 201), response.text
+
+
+AUTH_ENDPOINTS = [
+    ("GET", "/v1/auth/session"),
+    ("DELETE", "/v1/auth/session"),
+    ("POST", "/v1/auth/sessions/revoke"),
+    ("GET", "/v1/admin/users"),
+    ("POST", "/v1/admin/users"),
+    ("GET", "/v1/admin/users/6f1c1a5e-0000-4000-8000-000000000000"),
+    ("PATCH", "/v1/admin/users/6f1c1a5e-0000-4000-8000-000000000000"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), AUTH_ENDPOINTS)
+async def test_without_a_token_or_session_the_people_endpoints_are_401(
+    api: httpx2.AsyncClient, method: str, path: str
+) -> None:
+    """Who-am-I, sign-out, sign-out everywhere and the users API need a token or a session."""
+    response = await api.request(method, path)
+
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "author"])
+async def test_every_role_asks_who_it_is_and_signs_out_everywhere(
+    api: httpx2.AsyncClient, token: dict[str, str], role: str
+) -> None:
+    """Any role may ask who it is and end its sessions; with a token there is no one session to end (409)."""
+    headers = bearer(token[role])
+
+    me = await api.get("/v1/auth/session", headers=headers)
+    everywhere = await api.post("/v1/auth/sessions/revoke", headers=headers)
+    one = await api.delete("/v1/auth/session", headers=headers)
+
+    assert me.status_code == 200
+    assert me.json()["user"]["role"] == role
+    assert me.json()["csrf_token"] is None
+    assert everywhere.status_code == 204
+    assert_problem(one, 409)
+
+
 # 401
 
 
