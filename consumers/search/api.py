@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import asyncpg
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -60,6 +61,19 @@ async def find(
 ) -> list[SearchHit]:
     """The hits of one search, in one transaction, so that public search's short statement
     timeout ends with it."""
+    try:
+        return await _find_in_transaction(conn, query, offset, settings)
+    except asyncpg.InterfaceError as exc:
+        # A statement cut by the timeout can leave the connection closed, so that leaving the
+        # transaction fails too: that is still this search timing out, not the database going away.
+        if isinstance(exc.__context__, store.SearchTimedOut):
+            raise exc.__context__ from None
+        raise
+
+
+async def _find_in_transaction(
+    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings
+) -> list[SearchHit]:
     async with conn.transaction(readonly=True):
         await store.limit_statement_time(conn, settings.search_statement_timeout)
         config = config_for(query.language) if query.language else None
