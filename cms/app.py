@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api
+from cms.articles import admin_api, content_api, editing_api
 from cms.events import log_api
 from cms.feeds import feeds_api
-from cms.platform import application, workers
+from cms.platform import application, auth_api, users_api, workers
 from cms.platform.openapi import Operation
 from cms.settings import Settings
 
@@ -25,8 +25,11 @@ def operations() -> list[Operation]:
         *content_api.OPERATIONS,
         *feeds_api.OPERATIONS,
         *admin_api.OPERATIONS,
+        *editing_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
+        *users_api.OPERATIONS,
+        *auth_api.OPERATIONS,
     ]
 
 

@@ -23,8 +23,13 @@ _RELATED = """
    JOIN articles r ON r.id = rel.id
   WHERE r.status = 'published' AND r.deleted_at IS NULL
     AND (r.unpublish_at IS NULL OR r.unpublish_at > now())) AS related"""
+# Readers see what was corrected and when; who recorded it stays in the newsroom.
+_CORRECTIONS = """
+(SELECT coalesce(jsonb_agg(jsonb_build_object('note', c.value->'note', 'at', c.value->'at')
+                           ORDER BY c.pos), '[]'::jsonb)
+   FROM jsonb_array_elements(a.corrections) WITH ORDINALITY AS c(value, pos)) AS corrections"""
 LIVE_BY_SLUG = f"""
-SELECT {_DELIVERY_COLUMNS}, {_RELATED}
+SELECT {_DELIVERY_COLUMNS}, {_RELATED}, {_CORRECTIONS}
 FROM articles a
 WHERE a.slug = $1 AND ($2::text IS NULL OR a.language = $2)
   AND a.status = 'published' AND a.deleted_at IS NULL

@@ -125,10 +125,10 @@ async def test_section_tag_and_language_feeds_hold_only_their_articles(
     assert links["self"] == f"{PUBLIC_URL}/v1/feeds/sections/world/atom.xml?language=en"
 
 
-async def test_drafts_reviews_scheduled_unpublished_and_deleted_articles_never_appear(
+async def test_drafts_reviews_scheduled_unpublished_deleted_and_killed_articles_never_appear(
     api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
 ) -> None:
-    """A feed holds live articles only; an unpublish or a deletion takes one out at once."""
+    """A feed holds live articles only; an unpublish, a deletion or a kill takes one out at once."""
     shown = await live(api, token, title="Sichtbar")
     await create_draft(api, token["author"], title="Entwurf", section="world")
     review = await create_draft(api, token["author"], title="In Prüfung", section="world")
@@ -138,9 +138,10 @@ async def test_drafts_reviews_scheduled_unpublished_and_deleted_articles_never_a
     assert scheduled.status_code == 200, scheduled.text
     gone = await live(api, token, title="Zurückgezogen")
     deleted = await live(api, token, title="Gelöscht")
+    killed = await live(api, token, title="Abgeschaltet")
 
     async with feeds_client(settings) as client:
-        assert len(read(await client.get(RSS)).entries) == 3
+        assert len(read(await client.get(RSS)).entries) == 4
         await unpublish(api, token, gone)
         current = (await api.get(f"/v1/admin/articles/{deleted['id']}", headers=_auth(token))).json()
         removed = await api.delete(
@@ -148,10 +149,12 @@ async def test_drafts_reviews_scheduled_unpublished_and_deleted_articles_never_a
             headers={**_auth(token), "If-Match": f'"{current["version"]}"'},
         )
         assert removed.status_code in (200, 204), removed.text
+        kill = await action(api, token["editor"], killed, "kill", {"reason": "court order"})
+        assert kill.status_code == 200, kill.text
         for path in (RSS, ATOM, "/v1/feeds/sections/world/rss.xml"):
             response = await client.get(path)
             assert [entry.id for entry in read(response).entries] == [f"urn:uuid:{shown['id']}"]
-            for title in ("Entwurf", "In Prüfung", "Geplant", "Zurückgezogen", "Gelöscht"):
+            for title in ("Entwurf", "In Prüfung", "Geplant", "Zurückgezogen", "Gelöscht", "Abgeschaltet"):
                 assert title not in response.text
 
 

@@ -15,7 +15,7 @@ import httpx2
 from cms.app import create_app
 from cms.platform import pagination
 from cms.system import SystemSettings
-from tests.helpers import create_draft, patch
+from tests.helpers import action, create_draft, patch
 from tests.integration.content.feed_helpers import (
     PUBLIC_URL,
     SM,
@@ -144,27 +144,28 @@ async def test_a_large_page_is_streamed_in_chunks_not_built_whole(
     assert found[0] == url_of(first)
 
 
-async def test_an_unpublish_or_a_deletion_takes_the_url_out_of_every_sitemap_at_once(
+async def test_an_unpublish_a_deletion_or_a_kill_takes_the_url_out_of_every_sitemap_at_once(
     api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
 ) -> None:
-    """Sitemaps answer from the current state: the next request after an unpublish or delete lacks the URL."""
+    """Sitemaps answer from the current state: right after an unpublish, delete or kill the URL is gone."""
     stays = await live(api, token, title="Bleibt")
     pulled = await live(api, token, title="Zurückgezogen")
     deleted = await live(api, token, title="Gelöscht")
+    killed = await live(api, token, title="Abgeschaltet")
 
     async with feeds_client(settings) as client:
         before_page = locs(parse((await client.get(PAGE)).content))
         before_news = locs(parse((await client.get(NEWS_SITEMAP)).content))
         await unpublish(api, token, pulled)
         headers = {"Authorization": f"Bearer {token['editor']}", "If-Match": f'"{deleted["version"]}"'}
-        assert (await api.delete(f"/v1/admin/articles/{deleted['id']}", headers=headers)).status_code in (
-            200,
-            204,
-        )
+        removed = await api.delete(f"/v1/admin/articles/{deleted['id']}", headers=headers)
+        assert removed.status_code in (200, 204), removed.text
+        kill = await action(api, token["editor"], killed, "kill", {"reason": "court order"})
+        assert kill.status_code == 200, kill.text
         after_page = locs(parse((await client.get(PAGE)).content))
         after_news = locs(parse((await client.get(NEWS_SITEMAP)).content))
 
-    everything = [url_of(article) for article in (stays, pulled, deleted)]
+    everything = [url_of(article) for article in (stays, pulled, deleted, killed)]
     assert sorted(before_page) == sorted(everything)
     assert sorted(before_news) == sorted(everything)
     assert after_page == after_news == [url_of(stays)]
