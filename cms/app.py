@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from cms import tokens_api
 from cms.articles import admin_api, content_api, editing_api
 from cms.events import log_api
+from cms.feeds import feeds_api
 from cms.platform import application, auth_api, users_api, workers
 from cms.platform.openapi import Operation
 from cms.settings import Settings
@@ -22,6 +23,7 @@ def operations() -> list[Operation]:
     # Delivery first: the router tries routes in order, and sites' reads are the hot path.
     return [
         *content_api.OPERATIONS,
+        *feeds_api.OPERATIONS,
         *admin_api.OPERATIONS,
         *editing_api.OPERATIONS,
         *log_api.OPERATIONS,

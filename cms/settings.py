@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from pydantic import Field
 
-from cms.platform.settings import PlatformSettings
+from cms.feeds.settings import FeedSettings
 
 
-class Settings(PlatformSettings):
+class Settings(FeedSettings):
     delivery_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age, seconds")
     event_retention: timedelta = timedelta(days=30)
 

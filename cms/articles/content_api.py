@@ -127,7 +127,7 @@ async def get_live(request: Request) -> Response:
     # From the bytes, not the version: a "see also" article going away changes the page too.
     tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
     headers = {"ETag": tag, "Content-Language": article["language"], **_cache_headers(request)}
-    if _matches(request.headers.get("if-none-match"), tag):
+    if web.none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=web.JSON, headers=headers)
 
@@ -154,15 +154,7 @@ def _path_slug(request: Request) -> str:
 
 
 def _cache_headers(request: Request) -> dict[str, str]:
-    max_age = _settings(request).delivery_max_age
-    return {"Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 5}"}
-
-
-def _matches(if_none_match: str | None, tag: str) -> bool:
-    if if_none_match is None:
-        return False
-    candidates = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
-    return "*" in candidates or tag in candidates
+    return web.cache_control(_settings(request).delivery_max_age)
 
 
 OPERATIONS = [

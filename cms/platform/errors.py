@@ -44,6 +44,12 @@ class NotFound(CmsError):
     type_slug = "not-found"
 
 
+class NotAcceptable(CmsError):
+    status = 406
+    title = "Not acceptable"
+    type_slug = "not-acceptable"
+
+
 class Conflict(CmsError):
     status = 409
     title = "Conflict"

@@ -32,6 +32,7 @@ _PROBLEM_TITLES = {
     401: "Missing, unknown or revoked token",
     403: "Role not allowed",
     404: "Not found",
+    406: "No acceptable media type",
     409: "Conflict with the current state",
     412: "Stale If-Match",
     413: "Body too large",

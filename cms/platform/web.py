@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -36,6 +38,39 @@ def json_response(
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def cache_control(max_age: int) -> dict[str, str]:
+    """What public reads (delivery, feeds, sitemaps) may be cached for, by browsers and CDNs."""
+    return {"Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 5}"}
+
+
+def none_match(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match names `tag` (weakly compared, RFC 9110 13.1.2) or is `*`."""
+    if if_none_match is None:
+        return False
+    candidates = [part.strip().removeprefix("W/") for part in if_none_match.split(",")]
+    return "*" in candidates or tag.removeprefix("W/") in candidates
+
+
+def http_date(at: datetime) -> str:
+    """An HTTP-date (RFC 9110 5.6.7), for Last-Modified."""
+    return format_datetime(at.astimezone(UTC), usegmt=True)
+
+
+def modified_since(if_modified_since: str | None, changed_at: datetime) -> bool:
+    """False only when If-Modified-Since is a valid date at or after `changed_at`: a date that
+    does not parse is ignored (RFC 9110 13.1.3), so the answer is the full representation."""
+    if if_modified_since is None or len(if_modified_since) > 64:
+        return True
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return True
+    if since.tzinfo is None:
+        return True
+    # Last-Modified carried whole seconds: compare at that precision, or nothing ever matches.
+    return changed_at.replace(microsecond=0) > since
 
 
 async def read_json(request: Request, model: type[M], *, limit: int, optional: bool = False) -> M:

@@ -49,9 +49,11 @@ def fuzz(schema: Any, headers: dict[str, str], known: dict[str, str], minimum: i
 
 
 def _modes(operation: Any) -> list[schemathesis.GenerationMode]:
-    """Invalid input needs an input to spoil: an operation that takes none gets only valid requests."""
+    """Invalid input needs an input to spoil: an operation that takes none gets only valid requests.
+    A free-form header (If-None-Match: any string) cannot be spoilt, so alone it is no input."""
     raw = operation.definition.raw
-    takes_input = bool(raw.get("parameters")) or "requestBody" in raw
+    spoilable = [param for param in raw.get("parameters", ()) if param.get("in") != "header"]
+    takes_input = bool(spoilable) or "requestBody" in raw
     return list(schemathesis.GenerationMode) if takes_input else [schemathesis.GenerationMode.POSITIVE]
 
 
