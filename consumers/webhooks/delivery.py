@@ -216,7 +216,7 @@ class Lane:
             client = await self._client_of(subscription.url)
             for head in heads:
                 if head.due and len(self._busy) < self.settings.webhooks_concurrency:
-                    task = asyncio.create_task(self._deliver(client, subscription, head))
+                    task = asyncio.create_task(self._guarded(client, subscription, head))
                     self._busy[head.delivery.article_id] = task
                     task.add_done_callback(functools.partial(self._done, head.delivery.article_id))
             if not heads and not self._busy:
@@ -246,6 +246,16 @@ class Lane:
             self._client = httpx2.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
             self._client_for = url
         return self._client
+
+    async def _guarded(
+        self, client: httpx2.AsyncClient, subscription: store.Subscription, head: store.Head
+    ) -> None:
+        """An attempt that could not be recorded (the store went away) leaves the delivery
+        pending as it was: it is tried again, with the same id."""
+        try:
+            await self._deliver(client, subscription, head)
+        except Exception:
+            log.exception("webhooks.attempt_unrecorded", webhook_id=sender.webhook_id(head.delivery.id))
 
     async def _deliver(
         self, client: httpx2.AsyncClient, subscription: store.Subscription, head: store.Head
@@ -286,13 +296,13 @@ class Lane:
             match step:
                 case Delivered():
                     assert outcome.status is not None
-                    await store.mark_delivered(conn, delivery.id, outcome.status)
+                    await store.mark_delivered(conn, delivery, outcome.status)
                     metrics.attempts.labels("delivered").inc()
                     metrics.latency.observe((now - _event_time(head)).total_seconds())
                 case RetryAt(at=at, failing_since=since):
                     await store.mark_failed(
                         conn,
-                        delivery.id,
+                        delivery,
                         status=outcome.status,
                         error=outcome.error or "failed",
                         failing_since=since,
@@ -302,7 +312,7 @@ class Lane:
                 case Disable(reason=reason, failing_since=since):
                     await store.mark_failed(
                         conn,
-                        delivery.id,
+                        delivery,
                         status=outcome.status,
                         error=outcome.error or "failed",
                         failing_since=since,

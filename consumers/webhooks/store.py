@@ -67,6 +67,7 @@ class Delivery:
     failing_since: datetime | None
     last_status: int | None
     last_error: str | None
+    requests: int
     created_at: datetime
     delivered_at: datetime | None
 
@@ -99,7 +100,7 @@ _SUB_COLUMNS = (
 _DELIVERY_COLUMNS = (
     "d.id, d.seq, d.subscription_id, d.event_id, d.event_type, d.article_id, d.article_version, "
     "d.status, d.attempts, d.next_attempt_at, d.failing_since, d.last_status, d.last_error, "
-    "d.created_at, d.delivered_at"
+    "d.requests, d.created_at, d.delivered_at"
 )
 _DELIVERY_FIELDS = [c.removeprefix("d.") for c in _DELIVERY_COLUMNS.split(", ")]
 
@@ -187,8 +188,8 @@ async def enable(conn: Connection, subscription_id: uuid.UUID) -> None:
         subscription_id,
     )
     await conn.execute(
-        "UPDATE webhooks.deliveries SET next_attempt_at = now(), failing_since = NULL "
-        "WHERE subscription_id = $1 AND status = 'pending'",
+        "UPDATE webhooks.deliveries SET next_attempt_at = now(), failing_since = NULL, "
+        "requests = requests + 1 WHERE subscription_id = $1 AND status = 'pending'",
         subscription_id,
     )
     await notify(conn, subscription_id)
@@ -282,7 +283,8 @@ async def replay(conn: Connection, subscription_id: uuid.UUID, since: datetime, 
             WHERE e.time >= $2 AND e.time < $3
             ORDER BY e.article_id, e.article_version
             ON CONFLICT (subscription_id, event_id) DO UPDATE
-                SET status = 'pending', next_attempt_at = now(), failing_since = NULL, delivered_at = NULL
+                SET status = 'pending', next_attempt_at = now(), failing_since = NULL, delivered_at = NULL,
+                    requests = webhooks.deliveries.requests + 1
             RETURNING 1
         ) SELECT count(*) FROM queued""",
         subscription_id,
@@ -343,39 +345,51 @@ async def record_attempt(conn: Connection, attempt: Attempt) -> None:
     )
 
 
-async def mark_delivered(conn: Connection, delivery_id: uuid.UUID, status: int) -> None:
+async def mark_delivered(conn: Connection, delivery: Delivery, status: int) -> None:
+    """Delivered, unless a resend was asked for while the attempt was in flight: then it stays
+    pending, due now."""
     await conn.execute(
-        """UPDATE webhooks.deliveries SET status = 'delivered', delivered_at = now(), attempts = attempts + 1,
-            last_status = $2, last_error = NULL, failing_since = NULL WHERE id = $1""",
-        delivery_id,
+        """UPDATE webhooks.deliveries SET attempts = attempts + 1, last_status = $2, last_error = NULL,
+            failing_since = NULL,
+            status = CASE WHEN requests = $3 THEN 'delivered' ELSE status END,
+            delivered_at = CASE WHEN requests = $3 THEN now() ELSE delivered_at END,
+            next_attempt_at = CASE WHEN requests = $3 THEN next_attempt_at ELSE now() END
+        WHERE id = $1""",
+        delivery.id,
         status,
+        delivery.requests,
     )
 
 
 async def mark_failed(
     conn: Connection,
-    delivery_id: uuid.UUID,
+    delivery: Delivery,
     *,
     status: int | None,
     error: str,
     failing_since: datetime,
     next_attempt_at: datetime,
 ) -> None:
+    """A resend asked for while the attempt was in flight keeps its `now` and a fresh window."""
     await conn.execute(
         """UPDATE webhooks.deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
-            failing_since = $4, next_attempt_at = $5 WHERE id = $1""",
-        delivery_id,
+            failing_since = CASE WHEN requests = $6 THEN $4::timestamptz ELSE NULL END,
+            next_attempt_at = CASE WHEN requests = $6 THEN $5::timestamptz ELSE now() END
+        WHERE id = $1""",
+        delivery.id,
         status,
         error[:1000],
         failing_since,
         next_attempt_at,
+        delivery.requests,
     )
 
 
 async def redeliver(conn: Connection, delivery_id: uuid.UUID) -> Delivery | None:
     row = await conn.fetchrow(
         f"""UPDATE webhooks.deliveries d
-        SET status = 'pending', next_attempt_at = now(), failing_since = NULL, delivered_at = NULL
+        SET status = 'pending', next_attempt_at = now(), failing_since = NULL, delivered_at = NULL,
+            requests = d.requests + 1
         WHERE d.id = $1 RETURNING {_DELIVERY_COLUMNS}""",
         delivery_id,
     )

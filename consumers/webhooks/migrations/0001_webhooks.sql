@@ -54,6 +54,9 @@ CREATE TABLE webhooks.deliveries (
     failing_since   timestamptz,
     last_status     integer,
     last_error      text,
+    -- +1 on each redelivery, replay or re-enabling: an attempt in flight when one is asked for
+    -- must not mark the delivery done, or the request would be lost.
+    requests        integer NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT now(),
     delivered_at    timestamptz,
     UNIQUE (subscription_id, event_id)
