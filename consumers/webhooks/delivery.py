@@ -297,6 +297,8 @@ class Lane:
                 case Delivered():
                     assert outcome.status is not None
                     await store.mark_delivered(conn, delivery, outcome.status)
+                    # The lane wakes when this attempt's task ends, after the commit.
+                    await store.receiver_is_back(conn, subscription.id)
                     metrics.attempts.labels("delivered").inc()
                     metrics.latency.observe((now - _event_time(head)).total_seconds())
                 case RetryAt(at=at, failing_since=since):

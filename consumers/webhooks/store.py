@@ -361,6 +361,20 @@ async def mark_delivered(conn: Connection, delivery: Delivery, status: int) -> N
     )
 
 
+async def receiver_is_back(conn: Connection, subscription_id: uuid.UUID) -> int:
+    """After a 2xx: deliveries waiting out a backoff because the receiver could not be reached
+    (no answer at all) are due now, so the backlog goes as soon as the receiver is back rather
+    than when each one's jittered pause ends. Those that got an answer (a 500 for that event)
+    keep their pause. How many were brought forward."""
+    result = await conn.execute(
+        """UPDATE webhooks.deliveries SET next_attempt_at = now()
+        WHERE subscription_id = $1 AND status = 'pending' AND next_attempt_at > now()
+          AND failing_since IS NOT NULL AND last_status IS NULL""",
+        subscription_id,
+    )
+    return int(result.split()[-1])
+
+
 async def mark_failed(
     conn: Connection,
     delivery: Delivery,

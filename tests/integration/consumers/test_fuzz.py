@@ -44,7 +44,7 @@ async def consumer_schema(whole_system: Starlette, consumer_settings: SystemSett
 def test_no_input_to_a_consumer_endpoint_gets_a_5xx_or_an_undocumented_status(
     consumer_schema: Any, token: dict[str, str], seeded: dict[str, str]
 ) -> None:
-    """Generated input to the search, social, ads and webhooks endpoints never gets a 5xx or an unlisted status."""
+    """Generated input to any consumer endpoint (webhooks too) never gets a 5xx or an unlisted status."""
     _wait_until_consumers_open(consumer_schema, token["admin"])
     outcome = fuzz(consumer_schema, {"Authorization": f"Bearer {token['admin']}"}, seeded, minimum=5)
 

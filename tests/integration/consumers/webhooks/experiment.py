@@ -57,6 +57,7 @@ async def run(
     articles: int = 40,
     rounds: int = 5,
     outage: float = 60.0,
+    drain_within: float = 120.0,
     log: Log = lambda line: None,
 ) -> Result:
     """`articles` x `rounds` events of interest: round 0 publishes each article, the others
@@ -103,7 +104,7 @@ async def run(
     outage_seconds = up_at - down_at
     log(f"receiver up again after {outage_seconds:.1f} s")
     backlog = dict(expected)
-    await _until(lambda: _delivered(receiver, backlog), within=120)
+    await _until(lambda: _delivered(receiver, backlog), within=drain_within)
     drained = time.monotonic() - up_at
     before_last = dict(expected)
     await one_round(rounds - 1)
