@@ -422,3 +422,26 @@ async def _count(receiver: Any, n: int) -> bool:
 
 async def _answered(receiver: Any, n: int) -> bool:
     return len(receiver.answered()) >= n
+
+
+async def test_a_receivers_answer_is_read_only_up_to_the_cap(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    consumer_settings: SystemSettings,
+    running_relay: RelayStarter,
+) -> None:
+    """A 1 MB answer is read up to CMS_WEBHOOKS_RESPONSE_CAP bytes: the log keeps that much, no more."""
+    settings = quick(consumer_settings, webhooks_response_cap=100)
+    async with running_relay(), receiving() as receiver, running_webhooks(settings) as hooks:
+        receiver.script = [(200, {}, "x" * 1_000_000)]
+        created = await subscribe(hooks, token["admin"], receiver.url, event_types=["cms.article.published"])
+        await live_article(api, token)
+
+        async def logged() -> bool:
+            return len(await attempts(hooks, token["admin"], created)) == 1
+
+        await eventually(logged)
+        [attempt] = await attempts(hooks, token["admin"], created)
+
+    assert attempt["status"] == 200
+    assert attempt["response_excerpt"] == "x" * 100
