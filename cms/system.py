@@ -14,9 +14,10 @@ from consumers.ads.settings import AdsSettings
 from consumers.registry import CONSUMERS
 from consumers.search.settings import SearchSettings
 from consumers.social.settings import SocialSettings
+from consumers.webhooks.settings import WebhooksSettings
 
 
-class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings):
+class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings):
     """The content app's settings and every consumer's, read from one environment."""
 
 

@@ -3,6 +3,7 @@ endpoints."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -20,6 +21,23 @@ def parts(spec: ConsumerSpec[Any], settings: Any) -> tuple[WorkerFactory, list[O
     holder = Store()
 
     def factory(services: Services, registry: CollectorRegistry) -> Worker:
-        return Consumer(spec, settings, registry, holder, apply=bound.apply)
+        consumer = Consumer(spec, settings, registry, holder, apply=bound.apply)
+        if not bound.workers:
+            return consumer
+        return Together(consumer, [make(services, registry) for make in bound.workers])
 
     return factory, bound.operations(holder)
+
+
+class Together:
+    """A consumer and its own workers as one worker: run together, ready when all are."""
+
+    def __init__(self, consumer: Consumer, others: list[Worker]) -> None:
+        self.name = consumer.name
+        self.parts: list[Worker] = [consumer, *others]
+
+    def ready(self) -> bool:
+        return all(part.ready() for part in self.parts)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(part.run(stop) for part in self.parts))

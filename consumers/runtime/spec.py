@@ -4,7 +4,7 @@ the process that runs it loads the settings (`load_settings`) and binds the spec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -13,6 +13,7 @@ from cms.events.contract import ArticleEvent
 from cms.platform.db import Connection, Pool, ReadPool
 from cms.platform.openapi import Operation
 from cms.platform.settings import PlatformSettings, load
+from cms.platform.workers import WorkerFactory
 from consumers.runtime.settings import ConsumerSettings
 
 Apply = Callable[[Connection, ArticleEvent], Awaitable[None]]
@@ -30,10 +31,13 @@ class Store:
 
 @dataclass(frozen=True)
 class Bound:
-    """A consumer bound to its settings: what it does with an event, and its endpoints."""
+    """A consumer bound to its settings: what it does with an event, its endpoints, and any
+    workers of its own that run beside it in the same process."""
 
     apply: Apply
     operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
+    # Long-running parts of its own beside the run loop (e.g. webhooks' delivery worker).
+    workers: Sequence[WorkerFactory] = ()
 
 
 @dataclass(frozen=True)

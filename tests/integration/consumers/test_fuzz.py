@@ -1,4 +1,4 @@
-"""The consumers' endpoints (search, social, ads), fuzzed from `cms up`'s own OpenAPI document."""
+"""The consumers' endpoints (search, social, ads, webhooks), fuzzed from `cms up`'s own OpenAPI document."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def whole_system(consumer_settings: SystemSettings, seeded: dict[str, str]) -> I
 @pytest.fixture
 async def consumer_schema(whole_system: Starlette, consumer_settings: SystemSettings) -> Any:
     yield schemathesis.openapi.from_asgi("/openapi.json", whole_system).include(
-        path_regex=r"^/v1/(search|social|ads)"
+        path_regex=r"^/v1/(search|social|ads|webhooks)"
     )
     for spec in CONSUMERS.values():
         await delete_consumer_queues(consumer_settings, spec.queue(consumer_settings))
@@ -44,13 +44,14 @@ async def consumer_schema(whole_system: Starlette, consumer_settings: SystemSett
 def test_no_input_to_a_consumer_endpoint_gets_a_5xx_or_an_undocumented_status(
     consumer_schema: Any, token: dict[str, str], seeded: dict[str, str]
 ) -> None:
-    """Generated input to the search, social and ads endpoints never gets a 5xx or an unlisted status."""
+    """Generated input to any consumer endpoint (webhooks too) never gets a 5xx or an unlisted status."""
     _wait_until_consumers_open(consumer_schema, token["admin"])
     outcome = fuzz(consumer_schema, {"Authorization": f"Bearer {token['admin']}"}, seeded, minimum=5)
 
     assert outcome.failures == [], outcome.report()
     fuzzed = {label.split()[1] for label in outcome.seen}
     assert {"/v1/search", "/v1/social/posts", "/v1/ads/inventory", "/v1/ads/articles/{id}/slots"} <= fuzzed
+    assert {"/v1/webhooks/subscriptions", "/v1/webhooks/subscriptions/{id}/replay"} <= fuzzed
 
 
 def _wait_until_consumers_open(schema: Any, token: str, within: float = 30.0) -> None:
@@ -61,6 +62,7 @@ def _wait_until_consumers_open(schema: Any, token: str, within: float = 30.0) ->
         schema["/v1/search"]["GET"].Case(query={"q": "x"}),
         schema["/v1/social/posts"]["GET"].Case(headers=headers),
         schema["/v1/ads/inventory"]["GET"].Case(headers=headers),
+        schema["/v1/webhooks/subscriptions"]["GET"].Case(headers=headers),
     ]
     deadline = time.monotonic() + within
     for probe in probes:
