@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api
+from cms.articles import admin_api, content_api, distribution_api, preview_api
 from cms.events import log_api
 from cms.platform import application, workers
 from cms.platform.openapi import Operation
@@ -22,7 +22,9 @@ def operations() -> list[Operation]:
     # Delivery first: the router tries routes in order, and sites' reads are the hot path.
     return [
         *content_api.OPERATIONS,
+        *preview_api.OPERATIONS,
         *admin_api.OPERATIONS,
+        *distribution_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
     ]

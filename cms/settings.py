@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cms.platform.settings import PlatformSettings
 
@@ -26,3 +27,36 @@ class Settings(PlatformSettings):
     relay_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls when idle")
     relay_confirm_timeout: float = Field(default=30.0, gt=0)
     scheduler_interval: float = Field(default=1.0, gt=0)
+
+    # Preview links: how long one lives when the editor does not say, and at most.
+    preview_default_ttl: timedelta = Field(
+        default=timedelta(days=2), gt=timedelta(0), description="a preview link's life when none is asked"
+    )
+    preview_max_ttl: timedelta = Field(
+        default=timedelta(days=14), gt=timedelta(0), description="the longest life a preview link may ask for"
+    )
+
+    # Where the consumers' HTTP faces are, for "where is it live" (unset: CMS_PUBLIC_URL's
+    # origin, where `cms up` serves everything on one port).
+    search_url: str | None = None
+    social_url: str | None = None
+    ads_url: str | None = None
+    distribution_timeout: float = Field(
+        default=1.0, gt=0, le=30, description="seconds a consumer has to answer a distribution query"
+    )
+    # Sent to the consumers instead of the caller's own Authorization, when set.
+    distribution_token: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _preview_default_within_max(self) -> Settings:
+        if self.preview_default_ttl > self.preview_max_ttl:
+            raise ValueError("preview_default_ttl must not exceed preview_max_ttl")
+        return self
+
+    def consumer_url(self, name: str) -> str:
+        """The base URL of consumer `name` (search, social, ads), without a trailing slash."""
+        given = {"search": self.search_url, "social": self.social_url, "ads": self.ads_url}[name]
+        if given:
+            return given.rstrip("/")
+        public = urlsplit(self.public_url)
+        return f"{public.scheme}://{public.netloc}"

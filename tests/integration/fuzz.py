@@ -63,6 +63,10 @@ def _strategy(operation: Any, mode: schemathesis.GenerationMode, known: dict[str
         for article_id in (known["draft_id"], known["live_id"]):
             fixed = {"id": article_id, **({"version": 1} if "{version}" in path else {})}
             strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
+    if "{token}" in path and "preview_token" in known:
+        strategies.append(
+            operation.as_strategy(generation_mode=mode, path_parameters={"token": known["preview_token"]})
+        )
     if "{slug}" in path:
         strategies.append(
             operation.as_strategy(generation_mode=mode, path_parameters={"slug": known["live_slug"]})
