@@ -8,8 +8,10 @@ import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
+import asyncpg
 import httpx2
 import uvicorn
 from starlette.applications import Starlette
@@ -20,7 +22,7 @@ from cms.system import SystemSettings, everything
 from consumers import process
 from consumers.registry import CONSUMERS
 from consumers.search import SPEC as SEARCH
-from tests.helpers import bearer, create_draft, eventually, fixture, free_port, publish
+from tests.helpers import bearer, create_draft, eventually, fixture, free_port, patch, publish
 from tests.integration.consumers.helpers import delete_consumer_queues, is_ready
 
 
@@ -225,3 +227,37 @@ async def test_the_callers_token_is_forwarded_unless_a_distribution_token_is_set
 
     assert views[0] == {"state": "not_indexed", "version": None, "indexed_at": None, "reason": None}
     assert views[1] == {"state": "unknown", "version": None, "indexed_at": None, "reason": "answered 401"}
+
+
+async def test_an_articles_parked_and_unsent_events_are_counted_with_the_oldest(
+    settings: SystemSettings, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """Distribution counts the article's unsent and parked events apart, with the oldest of each."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    application = create_app(
+        settings.model_copy(update={"search_url": closed, "social_url": closed, "ads_url": closed})
+    )
+    async with application.router.lifespan_context(application):
+        transport = httpx2.ASGITransport(app=application)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://cms.test") as client:
+            draft = await create_draft(client, token["editor"])
+            other = await create_draft(client, token["editor"], title="Anderer Artikel")
+            await patch(client, token["editor"], draft, lead="zwei")
+            await db.execute(
+                "UPDATE outbox SET parked_at = now(), parked_reason = 'test' "
+                "WHERE article_id = $1 AND article_version = 1",
+                draft["id"],
+            )
+            seen = await distribution(client, token["editor"], draft)
+            theirs = await distribution(client, token["editor"], other)
+
+    created = await db.fetchval(
+        "SELECT created_at FROM outbox WHERE article_id = $1 AND article_version = 1", draft["id"]
+    )
+    updated = await db.fetchval(
+        "SELECT created_at FROM outbox WHERE article_id = $1 AND article_version = 2", draft["id"]
+    )
+    assert (seen["outbox"]["unsent"], seen["outbox"]["parked"]) == (1, 1)
+    assert datetime.fromisoformat(seen["outbox"]["oldest_parked_at"]) == created
+    assert datetime.fromisoformat(seen["outbox"]["oldest_unsent_at"]) == updated
+    assert (theirs["outbox"]["unsent"], theirs["outbox"]["parked"]) == (1, 0)
