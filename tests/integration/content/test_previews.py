@@ -226,3 +226,21 @@ async def test_revoking_a_link_of_another_article_or_an_unknown_one_is_a_404(
 
     assert (wrong.status_code, unknown.status_code) == (404, 404)
     assert (await api.get(preview["url"])).status_code == 200
+
+
+async def test_a_preview_token_never_reaches_the_request_log(
+    api: httpx2.AsyncClient, token: dict[str, str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The request log line of a preview names the route template, not the path with the token."""
+    draft = await create_draft(api, token["editor"])
+    preview = await made(api, token["editor"], draft)
+    capfd.readouterr()
+
+    shown = await api.get(preview["url"])
+    logged = capfd.readouterr()
+
+    assert shown.status_code == 200
+    lines = [line for line in (logged.out + logged.err).splitlines() if "http.request" in line]
+    assert len(lines) == 1
+    assert "/v1/preview/{token}" in lines[0]
+    assert preview["token"] not in logged.out + logged.err
