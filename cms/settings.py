@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
@@ -36,8 +35,9 @@ class Settings(PlatformSettings):
         default=timedelta(days=14), gt=timedelta(0), description="the longest life a preview link may ask for"
     )
 
-    # Where the consumers' HTTP faces are, for "where is it live" (unset: CMS_PUBLIC_URL's
-    # origin, where `cms up` serves everything on one port).
+    # Where the consumers' HTTP faces are, for "where is it live". Unset: this API's own address
+    # (CMS_HOST and CMS_PORT), where `cms up` serves everything. Not CMS_PUBLIC_URL: that is the
+    # readers' site, and the caller's bearer token is forwarded to these URLs.
     search_url: str | None = None
     social_url: str | None = None
     ads_url: str | None = None
@@ -58,5 +58,9 @@ class Settings(PlatformSettings):
         given = {"search": self.search_url, "social": self.social_url, "ads": self.ads_url}[name]
         if given:
             return given.rstrip("/")
-        public = urlsplit(self.public_url)
-        return f"{public.scheme}://{public.netloc}"
+        host = _LOOPBACK.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+
+# A wildcard bind address is reached on the loopback of the same family.
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104 (maps, binds nothing)

@@ -63,8 +63,10 @@ async def test_a_published_article_is_seen_live_indexed_posted_and_given_ad_slot
 ) -> None:
     """`cms up` on a real port: once published, distribution shows delivery, search, social and ads agree."""
     sock = listening_socket()
-    public = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    system = everything(consumer_settings.model_copy(update={"public_url": public}))
+    # No consumer URL set: they are found where `cms up` serves them, on its own host and port.
+    system = everything(
+        consumer_settings.model_copy(update={"host": "127.0.0.1", "port": sock.getsockname()[1]})
+    )
     try:
         async with served(system, sock) as client:
             await eventually(lambda: is_ready(client), within=30)
