@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api, distribution_api, preview_api
+from cms.articles import admin_api, content_api, distribution_api, editing_api, preview_api
 from cms.events import log_api
-from cms.platform import application, workers
+from cms.platform import application, auth_api, users_api, workers
 from cms.platform.openapi import Operation
 from cms.settings import Settings
 
@@ -25,8 +25,11 @@ def operations() -> list[Operation]:
         *preview_api.OPERATIONS,
         *admin_api.OPERATIONS,
         *distribution_api.OPERATIONS,
+        *editing_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,
+        *users_api.OPERATIONS,
+        *auth_api.OPERATIONS,
     ]
 
 

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from cms import processes, schema
 from cms.app import create_app
 from cms.events import outbox, replay, schemas
-from cms.platform import db, log, migrate, tokens
+from cms.platform import audit, db, log, migrate, passwords, tokens, users
 from cms.platform.application import create_ops_app
 from cms.platform.server import run_server
 from cms.platform.settings import ConfigurationError, load
@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 token_app = typer.Typer(no_args_is_help=True, help="API tokens")
 app.add_typer(token_app, name="token")
+user_app = typer.Typer(no_args_is_help=True, help="People who sign in: create, change role, disable")
+app.add_typer(user_app, name="user")
 events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync, parked events")
 app.add_typer(events_app, name="events")
 
@@ -110,6 +112,99 @@ def token_create(
 async def _create_token(settings: Settings, role: str, name: str) -> tokens.CreatedToken:
     async with db.connection(settings) as conn:
         return await tokens.create(conn, name=name, role=role)  # type: ignore[arg-type]
+
+
+Email = Annotated[str, typer.Option(help="the user's email (any case)")]
+RoleOption = Annotated[str, typer.Option(help="admin, editor or author")]
+
+
+@user_app.command("create")
+def user_create(
+    email: Email,
+    name: Annotated[str, typer.Option(help="display name")],
+    role: RoleOption,
+) -> None:
+    """Create a person. The password is asked for (or read as one line from standard input),
+    never taken as an argument: arguments end up in shell histories and process lists."""
+    _check_role(role)
+    password = _read_password()
+    settings = _settings()
+    user = asyncio.run(_create_user(settings, email, name, role, password))
+    typer.echo(user.id)
+
+
+@user_app.command("set-role")
+def user_set_role(email: Email, role: RoleOption) -> None:
+    """Change a person's role (the last enabled admin stays one)."""
+    _check_role(role)
+    settings = _settings()
+    asyncio.run(_change_user(settings, email, role=role))
+
+
+@user_app.command("disable")
+def user_disable(email: Email) -> None:
+    """Disable a person: their sessions and tokens stop working at once."""
+    settings = _settings()
+    asyncio.run(_change_user(settings, email, disabled=True))
+
+
+def _check_role(role: str) -> None:
+    if role not in ("admin", "editor", "author"):
+        typer.echo("role must be admin, editor or author", err=True)
+        raise typer.Exit(2)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+        typer.echo(
+            f"the password needs {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters", err=True
+        )
+        raise typer.Exit(2)
+    return password
+
+
+async def _create_user(settings: Settings, email: str, name: str, role: str, password: str) -> users.UserInfo:
+    hashed = await passwords.Hashing(1).hash(password)
+    async with db.connection(settings, application_name="cms-user") as conn:
+        try:
+            return await users.create(
+                conn,
+                email=email,
+                name=name,
+                role=role,  # type: ignore[arg-type]  # checked by _check_role
+                password_hash=hashed,
+                by=audit.COMMAND_LINE,
+                address=None,
+            )
+        except users.EmailTaken as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+
+
+async def _change_user(
+    settings: Settings, email: str, *, role: str | None = None, disabled: bool | None = None
+) -> None:
+    async with db.connection(settings, application_name="cms-user") as conn:
+        found = await users.credentials(conn, email)
+        if found is None:
+            typer.echo(f"no user with the email {email}", err=True)
+            raise typer.Exit(1)
+        try:
+            await users.change(
+                conn,
+                found.user.id,
+                role=role,  # type: ignore[arg-type]  # checked by _check_role
+                disabled=disabled,
+                by=audit.COMMAND_LINE,
+                address=None,
+            )
+        except users.LastAdmin as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
 
 
 @events_app.command("schemas")

@@ -26,6 +26,12 @@ class Settings(PlatformSettings):
     relay_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls when idle")
     relay_confirm_timeout: float = Field(default=30.0, gt=0)
     scheduler_interval: float = Field(default=1.0, gt=0)
+    # Short: a closed tab or a crashed client blocks nobody for longer than this; clients renew.
+    edit_lock_lease: timedelta = Field(
+        default=timedelta(seconds=120),
+        gt=timedelta(0),
+        description="how long an edit lock lasts unless renewed",
+    )
 
     # Preview links: how long one lives when the editor does not say, and at most.
     preview_default_ttl: timedelta = Field(

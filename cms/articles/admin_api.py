@@ -8,8 +8,19 @@ from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.articles import queries, revisions, service
-from cms.articles.model import ArticleCreate, ArticleUpdate, Language, PublishRequest, Slug, UnpublishRequest
+from cms.articles import editing, queries, revisions, service, takedowns
+from cms.articles.locks import AdminArticle
+from cms.articles.model import (
+    ArticleCreate,
+    ArticleUpdate,
+    CorrectionRequest,
+    KillRequest,
+    Language,
+    PublishRequest,
+    RestoreKilledRequest,
+    Slug,
+    UnpublishRequest,
+)
 from cms.events.contract import Article, Status
 from cms.platform import auth, deps, pagination, web
 from cms.platform.db import Connection
@@ -34,6 +45,10 @@ class RevisionPage(BaseModel):
     next_cursor: str | None
 
 
+class TakedownRecord(BaseModel):
+    items: list[takedowns.Takedown]
+
+
 class RevisionsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     limit: pagination.Limit = 20
@@ -42,10 +57,10 @@ class RevisionsQuery(BaseModel):
 
 async def _context(conn: Connection, request: Request, role: Role) -> service.Context:
     actor = await auth.authenticate(conn, request, role)
-    return _context_of(request, actor)
+    return request_context(request, actor)
 
 
-def _context_of(request: Request, actor: auth.Actor) -> service.Context:
+def request_context(request: Request, actor: auth.Actor) -> service.Context:
     return service.Context(actor=actor, now=datetime.now(UTC), correlation_id=deps.request_id(request))
 
 
@@ -79,7 +94,7 @@ async def create_article(request: Request) -> Response:
     actor = await _caller(request, Role.author)
     fields = await _body(request, ArticleCreate)
     async with deps.pool(request).acquire() as conn:
-        article = await service.create(conn, fields, _context_of(request, actor))
+        article = await service.create(conn, fields, request_context(request, actor))
     return _article(article, 201)
 
 
@@ -103,9 +118,9 @@ async def list_articles(request: Request) -> Response:
 
 async def get_article(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
-        await _context(conn, request, Role.author)
+        ctx = await _context(conn, request, Role.author)
         article_id = web.path_uuid(request)
-        article = await service.get(conn, article_id)
+        article = await editing.get_with_lock(conn, article_id, ctx)
     return _article(article)
 
 
@@ -115,7 +130,7 @@ async def update_article(request: Request) -> Response:
     if_match = web.required_if_match(request)
     changes = await _body(request, ArticleUpdate)
     async with deps.pool(request).acquire() as conn:
-        article = await service.update(conn, article_id, changes, if_match, _context_of(request, actor))
+        article = await service.update(conn, article_id, changes, if_match, request_context(request, actor))
     return _article(article)
 
 
@@ -141,7 +156,7 @@ async def publish_article(request: Request) -> Response:
     article_id = web.path_uuid(request)
     body = await _body(request, PublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = _context_of(request, actor)
+        ctx = request_context(request, actor)
         article = await service.publish(conn, article_id, body.publish_at, _if_match_optional(request), ctx)
     return _article(article)
 
@@ -151,11 +166,50 @@ async def unpublish_article(request: Request) -> Response:
     article_id = web.path_uuid(request)
     body = await _body(request, UnpublishRequest, optional=True)
     async with deps.pool(request).acquire() as conn:
-        ctx = _context_of(request, actor)
+        ctx = request_context(request, actor)
         article = await service.unpublish(
             conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
         )
     return _article(article)
+
+
+async def correct_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, CorrectionRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        article = await service.correct(conn, article_id, body.note, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def kill_article(request: Request) -> Response:
+    actor = await _caller(request, Role.editor)
+    article_id = web.path_uuid(request)
+    body = await _body(request, KillRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        article = await service.kill(conn, article_id, body.reason, _if_match_optional(request), ctx)
+    return _article(article)
+
+
+async def restore_killed_article(request: Request) -> Response:
+    actor = await _caller(request, Role.admin)
+    article_id = web.path_uuid(request)
+    body = await _body(request, RestoreKilledRequest)
+    async with deps.pool(request).acquire() as conn:
+        ctx = request_context(request, actor)
+        if_match = _if_match_optional(request)
+        article = await service.restore_killed(conn, article_id, body.reason, if_match, ctx)
+    return _article(article)
+
+
+async def list_takedowns(request: Request) -> Response:
+    async with deps.pool(request).acquire() as conn:
+        await _context(conn, request, Role.editor)
+        article_id = web.path_uuid(request)
+        items = await service.takedown_record(conn, article_id)
+    return web.json_response(TakedownRecord(items=items))
 
 
 async def list_revisions(request: Request) -> Response:
@@ -174,7 +228,7 @@ async def get_revision(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
         await _context(conn, request, Role.author)
         article_id = web.path_uuid(request)
-        version = _path_version(request)
+        version = path_version(request)
         await service.get(conn, article_id)  # a deleted article's history is gone with it
         revision = await revisions.get(conn, article_id, version)
     if revision is None:
@@ -186,13 +240,13 @@ async def restore_revision(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
         ctx = await _context(conn, request, Role.editor)
         article_id = web.path_uuid(request)
-        version = _path_version(request)
+        version = path_version(request)
         article = await service.restore(conn, article_id, version, _if_match_optional(request), ctx)
     return _article(article)
 
 
-def _path_version(request: Request) -> int:
-    text = request.path_params["version"]
+def path_version(request: Request, name: str = "version") -> int:
+    text = request.path_params[name]
     version = web.whole_number(text)
     if version is None or version < 1:
         raise NotFound(f"no version {text!r}: versions are whole numbers from 1")
@@ -242,7 +296,7 @@ OPERATIONS = [
         "articles",
         auth=Role.author,
         path_params=_ID,
-        response=Article,
+        response=AdminArticle,
     ),
     Operation(
         "PATCH",
@@ -308,6 +362,55 @@ OPERATIONS = [
         response=Article,
         headers=(_IF_MATCH_OPTIONAL,),
         problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/corrections",
+        correct_article,
+        "Add a correction note to a published article",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=CorrectionRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/kill",
+        kill_article,
+        "Kill (legal takedown): off every channel until an admin restores it",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        body=KillRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "POST",
+        "/v1/admin/articles/{id}/restore-killed",
+        restore_killed_article,
+        "Lift a takedown: the article becomes unpublished, for an editor to publish again",
+        "workflow",
+        auth=Role.admin,
+        path_params=_ID,
+        body=RestoreKilledRequest,
+        response=Article,
+        headers=(_IF_MATCH_OPTIONAL,),
+        problems=(409, 412),
+    ),
+    Operation(
+        "GET",
+        "/v1/admin/articles/{id}/takedowns",
+        list_takedowns,
+        "Kills and restores of the article, with who and why, oldest first",
+        "workflow",
+        auth=Role.editor,
+        path_params=_ID,
+        response=TakedownRecord,
     ),
     Operation(
         "GET",

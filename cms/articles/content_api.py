@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,6 +44,11 @@ class RelatedLink(BaseModel):
     title: str
 
 
+class LiveCorrection(BaseModel):
+    note: str = Field(description='plain text: escape it when rendering (e.g. as "Korrektur: …")')
+    at: datetime
+
+
 class LiveArticle(BaseModel):
     id: uuid.UUID
     slug: str
@@ -55,6 +60,7 @@ class LiveArticle(BaseModel):
     tags: list[str]
     authors: list[str]
     related: list[RelatedLink]
+    corrections: list[LiveCorrection] = Field(description="oldest first")
     published_at: datetime
     first_published_at: datetime
     updated_at: datetime

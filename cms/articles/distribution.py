@@ -91,7 +91,7 @@ class Consumers:
     social_url: str
     ads_url: str
     timeout: float
-    authorization: str | None
+    credentials: dict[str, str]  # the headers that authenticate us to the consumers
 
 
 @dataclass(frozen=True)
@@ -129,12 +129,14 @@ def _why_not_live(article: Article) -> str:
             return f"scheduled: goes live at {article.publish_at}"
         case "unpublished":
             return "unpublished"
+        case "killed":
+            return "killed: taken down for legal reasons"
         case _:
             return f"expired at {article.unpublish_at}: the scheduler takes it down"
 
 
 async def consumer_views(article_id: uuid.UUID, where: Consumers) -> ConsumerViews:
-    headers = {"Authorization": where.authorization} if where.authorization else {}
+    headers = where.credentials
     # trust_env=False: a proxy set for the process's outbound traffic must not sit between
     # the API and its own consumers.
     async with httpx2.AsyncClient(

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from cms.articles import distribution, queries
 from cms.articles.distribution import Distribution
 from cms.events.contract import Status
-from cms.platform import auth, deps, pagination, web
+from cms.platform import auth, deps, pagination, sessions, web
 from cms.platform.errors import InvalidInput
 from cms.platform.openapi import UUID_PARAM, Operation
 from cms.platform.tokens import Role
@@ -43,11 +43,7 @@ async def article_distribution(request: Request) -> Response:
         social_url=settings.consumer_url("social"),
         ads_url=settings.consumer_url("ads"),
         timeout=settings.distribution_timeout,
-        authorization=(
-            f"Bearer {settings.distribution_token}"
-            if settings.distribution_token
-            else request.headers.get("authorization")
-        ),
+        credentials=_credentials(request, settings),
     )
     answer = Distribution(
         article_id=article_id,
@@ -57,6 +53,17 @@ async def article_distribution(request: Request) -> Response:
         consumers=await distribution.consumer_views(article_id, where),
     )
     return web.json_response(answer, headers={"Cache-Control": "private, no-store"})
+
+
+def _credentials(request: Request, settings: Settings) -> dict[str, str]:
+    """The configured token, else the caller's own: their bearer token, or their session cookie
+    alone (the consumers check it against the same users; a GET needs no CSRF proof)."""
+    if settings.distribution_token:
+        return {"Authorization": f"Bearer {settings.distribution_token}"}
+    if "authorization" in request.headers:
+        return {"Authorization": request.headers["authorization"]}
+    session = auth.session_secret(request, settings)
+    return {"Cookie": f"{sessions.cookie_name(settings)}={session}"} if session else {}
 
 
 class ScheduleQuery(BaseModel):

@@ -138,3 +138,28 @@ class UnpublishRequest(BaseModel):
     unpublish_at: ScheduleTime | None = Field(
         default=None, description="in the future: stay live until then; absent or past: now"
     )
+
+
+# Shown to readers under the article: plain text, one note, not an essay.
+CorrectionNote = Annotated[
+    str, AfterValidator(str.strip), AfterValidator(check_plain), Field(min_length=1, max_length=1000)
+]
+# A legal record for the newsroom, never shown publicly.
+TakedownReason = Annotated[
+    str, AfterValidator(str.strip), AfterValidator(check_plain), Field(min_length=1, max_length=2000)
+]
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: CorrectionNote = Field(description="the correction as readers see it, plain text")
+
+
+class KillRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: TakedownReason = Field(description="why it is taken down; kept on record, never public")
+
+
+class RestoreKilledRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: TakedownReason = Field(description="why the takedown is lifted; kept on record")

@@ -139,6 +139,7 @@ OPERATIONS = [
         body_optional=True,
         response=CreatedPreview,
         status=201,
+        problems=(409,),
     ),
     Operation(
         "GET",

@@ -35,10 +35,11 @@ _REVOKE = f"""
 UPDATE article_previews SET revoked_at = coalesce(revoked_at, now())
 WHERE id = $1 AND article_id = $2
 RETURNING {_COLUMNS}"""
-# Only a link that is neither revoked nor expired, to an article that still exists.
+# Only a link that is neither revoked nor expired, to an article that still exists and was not
+# killed: a legal takedown ends every copy, a version pinned from before the kill included.
 _ACTIVE = """
 SELECT p.article_id, p.version FROM article_previews p
-JOIN articles a ON a.id = p.article_id AND a.deleted_at IS NULL
+JOIN articles a ON a.id = p.article_id AND a.deleted_at IS NULL AND a.status <> 'killed'
 WHERE p.token_hash = $1 AND p.revoked_at IS NULL AND p.expires_at > now()"""
 
 

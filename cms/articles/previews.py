@@ -20,7 +20,7 @@ from cms.articles import preview_store, queries, revisions, service, store
 from cms.articles.preview_store import PreviewInfo
 from cms.events.contract import Article
 from cms.platform.db import Connection
-from cms.platform.errors import Forbidden, InvalidInput
+from cms.platform.errors import Conflict, Forbidden, InvalidInput
 from cms.platform.identity import Actor
 from cms.platform.tokens import Role, hash_token
 
@@ -70,6 +70,8 @@ async def create(
 ) -> CreatedPreview:
     article = await service.get(conn, article_id)
     _may_preview(ctx.actor, article)
+    if article.status == "killed":
+        raise Conflict("a killed article has no previews: it was taken down for legal reasons")
     life = limits.default_ttl if fields.expires_in is None else timedelta(seconds=fields.expires_in)
     if life > limits.max_ttl:
         seconds = int(limits.max_ttl.total_seconds())

@@ -27,8 +27,13 @@ _RELATED_OF = """
 _RELATED = _RELATED_OF.format(ids="a.related") + " AS related"
 # The same for a list of ids given (a preview shows an article that is not, or not yet, live).
 _RELATED_LINKS = "SELECT " + _RELATED_OF.format(ids="$1::uuid[]")
+# Readers see what was corrected and when; who recorded it stays in the newsroom.
+_CORRECTIONS = """
+(SELECT coalesce(jsonb_agg(jsonb_build_object('note', c.value->'note', 'at', c.value->'at')
+                           ORDER BY c.pos), '[]'::jsonb)
+   FROM jsonb_array_elements(a.corrections) WITH ORDINALITY AS c(value, pos)) AS corrections"""
 LIVE_BY_SLUG = f"""
-SELECT {_DELIVERY_COLUMNS}, {_RELATED}
+SELECT {_DELIVERY_COLUMNS}, {_RELATED}, {_CORRECTIONS}
 FROM articles a
 WHERE a.slug = $1 AND ($2::text IS NULL OR a.language = $2)
   AND a.status = 'published' AND a.deleted_at IS NULL

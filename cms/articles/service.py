@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from cms.articles import revisions, store, workflow
+import structlog
+
+from cms.articles import drafts, locks, revisions, store, takedowns, workflow
 from cms.articles.model import ArticleCreate, ArticleUpdate
 from cms.articles.text import slug_from_title
 from cms.events import outbox
@@ -22,6 +24,8 @@ from cms.platform.identity import Actor
 from cms.platform.tokens import Role
 
 Decide = Callable[[Article], workflow.Change]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,17 @@ _NUMBERED_TRIES = 3
 async def update(
     conn: Connection, article_id: uuid.UUID, changes: ArticleUpdate, if_match: int | None, ctx: Context
 ) -> Article:
+    """Save: the caller's working copy goes in the same transaction, and someone else's live
+    edit lock refuses the save (409) before If-Match is compared, so the one whose lock was taken
+    over learns that rather than only "stale"."""
     async with conn.transaction():
-        article = await _lock_version(conn, article_id, if_match)
-        _may_edit(ctx.actor, article)
+        article = await store.lock(conn, article_id)
+        if article is None:
+            raise NotFound(f"no article {article_id}")
+        locks.check_save(await locks.get(conn, article_id), ctx.actor, ctx.now)
+        _check_version(article, if_match)
+        may_edit(ctx.actor, article)
+        await drafts.discard(conn, article_id, ctx.actor.name)
         wanted = {name: value for name, value in changes.changes().items() if getattr(article, name) != value}
         if not wanted:
             return article  # nothing changes: no new version, revision or event
@@ -94,7 +106,7 @@ async def update(
 
 async def submit(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
     def decide(article: Article) -> workflow.Change:
-        _may_edit(ctx.actor, article, action="submit")
+        may_edit(ctx.actor, article, action="submit")
         return workflow.submit(article, ctx.now)
 
     async with conn.transaction():
@@ -121,7 +133,13 @@ async def unpublish(
 
 async def delete(conn: Connection, article_id: uuid.UUID, if_match: int | None, ctx: Context) -> Article:
     async with conn.transaction():
-        return await _change(conn, article_id, if_match, "delete", lambda a: workflow.delete(a, ctx.now), ctx)
+        deleted = await _change(
+            conn, article_id, if_match, "delete", lambda a: workflow.delete(a, ctx.now), ctx
+        )
+        # Working copies and the edit lock go with the article: nobody can save them any more.
+        await drafts.discard_all(conn, article_id)
+        await locks.release(conn, article_id)
+        return deleted
 
 
 async def restore(
@@ -142,6 +160,57 @@ async def restore(
             lambda a: workflow.restore(a, snapshot, ctx.now),
             ctx,
         )
+
+
+async def correct(
+    conn: Connection, article_id: uuid.UUID, note: str, if_match: int | None, ctx: Context
+) -> Article:
+    correction_id = uuid.uuid4()
+    async with conn.transaction():
+        return await _change(
+            conn,
+            article_id,
+            if_match,
+            "correct",
+            lambda a: workflow.correct(a, correction_id, note, ctx.actor.name, ctx.now),
+            ctx,
+        )
+
+
+async def kill(
+    conn: Connection, article_id: uuid.UUID, reason: str, if_match: int | None, ctx: Context
+) -> Article:
+    """The legal takedown: the article, its revision, its `killed` event and the reason on
+    record, all in one transaction."""
+    async with conn.transaction():
+        killed = await _change(conn, article_id, if_match, "kill", lambda a: workflow.kill(a, ctx.now), ctx)
+        await takedowns.add(
+            conn, article_id, killed.version, "kill", reason=reason, actor=ctx.actor.name, at=ctx.now
+        )
+    # The audit line: who took what down and when; the reason stays in the table.
+    log.warning("article.killed", article_id=str(article_id), version=killed.version, actor=ctx.actor.name)
+    return killed
+
+
+async def restore_killed(
+    conn: Connection, article_id: uuid.UUID, reason: str, if_match: int | None, ctx: Context
+) -> Article:
+    async with conn.transaction():
+        restored = await _change(
+            conn, article_id, if_match, "restore-killed", lambda a: workflow.restore_killed(a, ctx.now), ctx
+        )
+        await takedowns.add(
+            conn, article_id, restored.version, "restore", reason=reason, actor=ctx.actor.name, at=ctx.now
+        )
+    log.warning(
+        "article.kill_lifted", article_id=str(article_id), version=restored.version, actor=ctx.actor.name
+    )
+    return restored
+
+
+async def takedown_record(conn: Connection, article_id: uuid.UUID) -> list[takedowns.Takedown]:
+    await get(conn, article_id)
+    return await takedowns.of_article(conn, article_id)
 
 
 async def publish_due(conn: Connection, article_id: uuid.UUID, ctx: Context) -> Article | None:
@@ -179,9 +248,13 @@ async def _lock_version(conn: Connection, article_id: uuid.UUID, if_match: int |
     article = await store.lock(conn, article_id)
     if article is None:
         raise NotFound(f"no article {article_id}")
+    _check_version(article, if_match)
+    return article
+
+
+def _check_version(article: Article, if_match: int | None) -> None:
     if if_match is not None and if_match != article.version:
         raise PreconditionFailed(article.version)
-    return article
 
 
 async def _apply(
@@ -197,10 +270,12 @@ async def _record(conn: Connection, article: Article, action: str, kind: EventKi
     """The revision and the event carry the same article: dump it to JSON once for both."""
     data = article.model_dump(mode="json")
     await revisions.add(conn, article, action=action, actor=ctx.actor.name, snapshot=data)
-    await outbox.add(conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id, data=data)
+    await outbox.add(
+        conn, kind, article, now=ctx.now, correlation_id=ctx.correlation_id, data=data, actor=ctx.actor.name
+    )
 
 
-def _may_edit(actor: Actor, article: Article, action: str = "edit") -> None:
+def may_edit(actor: Actor, article: Article, action: str = "edit") -> None:
     """Editors edit anything; an author only their own drafts."""
     if actor.at_least(Role.editor):
         return

@@ -13,9 +13,9 @@ from cms.platform.db import Connection
 from cms.platform.errors import SlugTaken
 
 COLUMNS = (
-    "id, slug, language, title, lead, body, section, tags, authors, related, status, "
+    "id, slug, language, title, lead, body, section, tags, authors, related, corrections, status, "
     "publish_at, unpublish_at, published_at, first_published_at, created_at, updated_at, "
-    "deleted_at, owner, version"
+    "deleted_at, killed_at, owner, version"
 )
 _FIELDS = [c.strip() for c in COLUMNS.split(",")]
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))
@@ -54,6 +54,7 @@ ORDER BY unpublish_at LIMIT $2"""
 def _row_of(article: Article) -> list[Any]:
     data = article.model_dump()
     data["body"] = [block.model_dump(mode="json") for block in article.body]
+    data["corrections"] = [correction.model_dump(mode="json") for correction in article.corrections]
     return [data[name] for name in _FIELDS]
 
 
@@ -113,3 +114,13 @@ async def every_after(conn: Connection, after: uuid.UUID, limit: int) -> list[Ar
 async def count_every(conn: Connection) -> int:
     found: int = await conn.fetchval(_COUNT_EVERY)
     return found
+
+
+_SHARE = _GET + " FOR SHARE"
+
+
+async def share(conn: Connection, article_id: uuid.UUID) -> Article | None:
+    """The article, kept from changing or being deleted until the transaction ends (writers
+    wait), while other readers that share it go on: for writes beside the article, not to it."""
+    row = await conn.fetchrow(_SHARE, article_id)
+    return None if row is None else article_of(row)

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from cms.events.contract import Article, EventKind
+from cms.events.contract import Article, Correction, EventKind
 from cms.platform.errors import Conflict, InvalidTransition
 
 Change = tuple[Article, EventKind]
@@ -49,6 +49,8 @@ def submit(article: Article, now: datetime) -> Change:
 
 
 def publish(article: Article, at: datetime | None, now: datetime) -> Change:
+    # Not `killed`: a takedown is undone deliberately, by an admin (`restore_killed`), never by
+    # a publish, whoever asks.
     if article.status not in _PUBLISHABLE:
         raise InvalidTransition("publish", article.status)
     if at is not None and at > now:
@@ -119,3 +121,27 @@ def delete(article: Article, now: datetime) -> Change:
 def restore(article: Article, snapshot: Article, now: datetime) -> Change:
     """The content of an old version as a new version; status and schedule stay as they are."""
     return _next(article, now, **{name: getattr(snapshot, name) for name in RESTORED_FIELDS}), "updated"
+
+
+def correct(article: Article, correction_id: uuid.UUID, note: str, by: str, now: datetime) -> Change:
+    """A dated note added to a live article; the text itself is changed by an edit, if at all."""
+    if article.status != "published":
+        raise InvalidTransition("correct", article.status)
+    correction = Correction(id=correction_id, note=note, at=now, by=by)
+    return _next(article, now, corrections=[*article.corrections, correction]), "corrected"
+
+
+def kill(article: Article, now: datetime) -> Change:
+    """A legal takedown, from any status: never live again until an admin restores it. A
+    schedule or an expiry goes with it, so the scheduler cannot bring it back."""
+    if article.status == "killed":
+        raise InvalidTransition("kill", article.status)
+    return _next(article, now, status="killed", publish_at=None, unpublish_at=None, killed_at=now), "killed"
+
+
+def restore_killed(article: Article, now: datetime) -> Change:
+    """An admin lifts a takedown: the article is unpublished (still not live), so publishing it
+    again is a separate, ordinary decision."""
+    if article.status != "killed":
+        raise InvalidTransition("restore", article.status)
+    return _next(article, now, status="unpublished", killed_at=None), "updated"

@@ -15,14 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field
 SOURCE: Literal["/cms"] = "/cms"
 DATA_SCHEMA = "urn:newsroom-cms:schema:article:1"
 
-Status = Literal["draft", "in_review", "scheduled", "published", "unpublished"]
-EventKind = Literal["created", "updated", "published", "unpublished", "deleted"]
+# `killed`: taken down for legal reasons; never live, and only an admin brings it back.
+Status = Literal["draft", "in_review", "scheduled", "published", "unpublished", "killed"]
+EventKind = Literal["created", "updated", "published", "unpublished", "deleted", "corrected", "killed"]
 EventType = Literal[
     "cms.article.created",
     "cms.article.updated",
     "cms.article.published",
     "cms.article.unpublished",
     "cms.article.deleted",
+    "cms.article.corrected",
+    "cms.article.killed",
 ]
 EVENT_TYPES: tuple[EventType, ...] = (
     "cms.article.created",
@@ -30,6 +33,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
     "cms.article.published",
     "cms.article.unpublished",
     "cms.article.deleted",
+    "cms.article.corrected",
+    "cms.article.killed",
 )
 
 
@@ -83,6 +88,17 @@ class Embed(_Block):
 Block = Annotated[Paragraph | Heading | Quote | ListBlock | Image | Embed, Field(discriminator="type")]
 
 
+class Correction(BaseModel):
+    """A dated correction note on a published article; notes are only ever added."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID = Field(description="stable: consumers act on each correction once (e.g. one reply)")
+    note: str = Field(description=_PLAIN)
+    at: datetime
+    by: str = Field(description="who recorded it (the token holder's name); not shown on delivery")
+
+
 class Article(BaseModel):
     """The whole article at one version, as the admin API shows it."""
 
@@ -98,6 +114,7 @@ class Article(BaseModel):
     tags: list[str]
     authors: list[str] = Field(description=f"bylines, {_PLAIN}")
     related: list[uuid.UUID]
+    corrections: list[Correction] = Field(default_factory=list, description="oldest first")
     status: Status
     publish_at: datetime | None
     unpublish_at: datetime | None
@@ -106,6 +123,9 @@ class Article(BaseModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    killed_at: datetime | None = Field(
+        default=None, description="when it was killed (legal takedown): drop every copy of it"
+    )
     owner: str = Field(description="who created it (the token holder's name)")
     version: int = Field(ge=1)
 
@@ -131,6 +151,11 @@ class ArticleEvent(BaseModel):
     dataschema: str = DATA_SCHEMA
     sequence: str = Field(pattern=r"^[0-9]+$", description="outbox row number, as a string")
     articleversion: int = Field(ge=1)
+    actor: str | None = Field(
+        default=None,
+        description="who made the change: a person's email, a machine's name, `system:scheduler`; "
+        "absent on resyncs and on events written before it existed",
+    )
     data: Article
 
 
@@ -146,9 +171,12 @@ def envelope(
     event_id: uuid.UUID,
     time: datetime,
     data: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """The event as stored in the outbox: everything but `sequence`, known only at insert.
-    `data`: the article already dumped as JSON, when the caller has it."""
+    `data`: the article already dumped as JSON, when the caller has it. `actor`: the CloudEvents
+    extension attribute naming who made the change."""
+    extensions = {} if actor is None else {"actor": actor}
     return {
         "specversion": "1.0",
         "id": str(event_id),
@@ -159,5 +187,6 @@ def envelope(
         "datacontenttype": "application/json",
         "dataschema": DATA_SCHEMA,
         "articleversion": article.version,
+        **extensions,
         "data": data if data is not None else article.model_dump(mode="json"),
     }

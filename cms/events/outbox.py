@@ -129,9 +129,10 @@ async def add(
     now: datetime,
     correlation_id: str | None,
     data: dict[str, Any] | None = None,
+    actor: str | None = None,
 ) -> uuid.UUID:
     event_id = uuid.uuid4()
-    payload = envelope(kind, article, event_id=event_id, time=now, data=data)
+    payload = envelope(kind, article, event_id=event_id, time=now, data=data, actor=actor)
     if correlation_id is not None and not request_ids.is_safe(correlation_id):
         # It becomes the message's correlation_id, which the AMQP encoder may refuse; a request
         # id from the API is always safe, so this is a caller's bug: keep the event, not the id.

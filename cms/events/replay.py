@@ -86,6 +86,8 @@ def state_kind(article: Article) -> EventKind:
         return "published"
     if article.status == "unpublished":
         return "unpublished"
+    if article.status == "killed":
+        return "killed"
     return "updated"
 
 

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from cms.platform import db, ops, problem, redirects, workers
+from cms.platform import db, ops, passwords, problem, redirects, workers
 from cms.platform.middleware import HttpMetrics, RequestContext
 from cms.platform.openapi import Operation, build_spec, routes
 from cms.platform.services import Services
@@ -53,7 +53,12 @@ def build(
             db.create_pool(settings, application_name=name) as pool,
             _replica(settings, name) as replica,
         ):
-            services = Services(settings=settings, pool=pool, reads=db.ReadPool(pool, replica))
+            services = Services(
+                settings=settings,
+                pool=pool,
+                reads=db.ReadPool(pool, replica),
+                hashing=passwords.Hashing(settings.password_hash_concurrency),
+            )
             started = [factory(services, registry) for factory in worker_factories]
             app.state.services = services
             app.state.readiness = {

@@ -15,6 +15,9 @@ class CmsError(Exception):
     def extra(self) -> dict[str, Any]:
         return {}
 
+    def response_headers(self) -> dict[str, str] | None:
+        return self.headers
+
 
 class BadRequest(CmsError):
     status = 400
@@ -112,6 +115,23 @@ class PreconditionRequired(CmsError):
     status = 428
     title = "Precondition required"
     type_slug = "precondition-required"
+
+
+class TooManyRequests(CmsError):
+    status = 429
+    title = "Too many requests"
+    type_slug = "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}
+
+    def response_headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Unavailable(CmsError):

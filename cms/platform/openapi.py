@@ -38,6 +38,7 @@ _PROBLEM_TITLES = {
     415: "Body is not JSON",
     422: "Invalid input",
     428: "If-Match required",
+    429: "Too many attempts: wait Retry-After seconds",
     503: "A dependency is unavailable",
 }
 
@@ -126,7 +127,10 @@ def _operation(op: Operation, refs: Refs) -> dict[str, Any]:
     }
     if op.auth is not None:
         spec["security"] = [{"bearer": []}]
-        spec["description"] = f"Needs a token with the {op.auth.name} role or higher."
+        spec["description"] = (
+            f"Needs a token, or a session cookie (with its X-CSRF-Token on writes), "
+            f"of the {op.auth.name} role or higher."
+        )
     if op.body is not None:
         spec["requestBody"] = {
             "required": not op.body_optional,

@@ -46,7 +46,7 @@ async def cms_error(request: Request, exc: Exception) -> Response:
         exc.title,
         detail=str(exc) or None,
         type_slug=exc.type_slug,
-        headers=exc.headers,
+        headers=exc.response_headers(),
         **exc.extra,
     )
 

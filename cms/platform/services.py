@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cms.platform.db import Pool, ReadPool
+from cms.platform.passwords import Hashing
 from cms.platform.settings import PlatformSettings
 
 
@@ -14,3 +15,4 @@ class Services:
     settings: PlatformSettings
     pool: Pool
     reads: ReadPool  # delivery reads: the replica when one is set, else the primary
+    hashing: Hashing  # password hashing, bounded per process

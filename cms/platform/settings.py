@@ -59,6 +59,21 @@ class PlatformSettings(BaseSettings):
 
     max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
 
+    # Browser sessions: a working day, and an hour without a request ends one.
+    session_idle_timeout: timedelta = Field(default=timedelta(hours=1), gt=timedelta(0))
+    session_absolute_timeout: timedelta = Field(default=timedelta(hours=12), gt=timedelta(0))
+    # Sign-in throttling. Failures count within a window after the last one; past the free ones,
+    # each further failure doubles the wait (from one second) up to the scope's maximum.
+    login_window: timedelta = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    login_pair_free: int = Field(default=5, ge=1, description="failures per account and address")
+    login_address_free: int = Field(default=50, ge=1, description="failures per address, any account")
+    login_account_free: int = Field(default=20, ge=1, description="failures per account, any address")
+    login_max_delay: timedelta = Field(default=timedelta(minutes=15), gt=timedelta(0))
+    # Bounded low: an attacker spread over many addresses slows the real user, never locks them out.
+    login_account_max_delay: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    # argon2 takes ~64 MiB and tens of milliseconds per hash: at most this many at once per process.
+    password_hash_concurrency: int = Field(default=2, ge=1)
+
     @property
     def exchange(self) -> str:
         return f"{self.amqp_prefix}.events"

@@ -16,7 +16,7 @@ from typing import Any
 import httpx2
 
 from consumers.social import remote, richtext, tid
-from consumers.social.remote import Outgoing, Published, Refused
+from consumers.social.remote import Outgoing, OutgoingReply, Published, Refused
 
 NETWORK = "Bluesky"
 COLLECTION = "app.bsky.feed.post"
@@ -66,21 +66,49 @@ class Bluesky:
         return response
 
     async def publish(self, post: Outgoing) -> Published:
-        record = post_record(post)
         async with remote.client(self.timeout) as http:
-            response = await self._call(
-                http,
-                "com.atproto.repo.putRecord",
-                {"collection": COLLECTION, "rkey": post.key, "record": record},
-            )
+            return await self._put(http, post.key, post_record(post))
+
+    async def _put(self, http: httpx2.AsyncClient, key: str, record: dict[str, Any]) -> Published:
+        response = await self._call(
+            http, "com.atproto.repo.putRecord", {"collection": COLLECTION, "rkey": key, "record": record}
+        )
         remote.check(response, NETWORK)
         uri = response.json().get("uri")
         if not isinstance(uri, str):
             raise Refused(f"{NETWORK} answered {response.status_code} without a record uri")
         did = uri.removeprefix("at://").split("/")[0]
-        return Published(
-            remote_id=uri, remote_url=f"{self.web_url.rstrip('/')}/profile/{did}/post/{post.key}"
+        return Published(remote_id=uri, remote_url=f"{self.web_url.rstrip('/')}/profile/{did}/post/{key}")
+
+    async def reply(self, reply: OutgoingReply) -> Published:
+        """A reply needs the parent's strong ref (uri and cid): read from the PDS each time, so it
+        works for posts made before we kept anything but the uri."""
+        async with remote.client(self.timeout) as http:
+            parent = await self._strong_ref(http, reply.parent_key)
+            return await self._put(http, reply.key, reply_record(reply, parent))
+
+    async def _strong_ref(self, http: httpx2.AsyncClient, rkey: str) -> dict[str, Any]:
+        session = self._session or await self._login(http)
+        response = await http.get(
+            self._xrpc("com.atproto.repo.getRecord"),
+            params={"repo": session.did, "collection": COLLECTION, "rkey": rkey},
         )
+        remote.check(response, NETWORK)
+        body = response.json()
+        if not isinstance(body, dict) or not body.get("uri") or not body.get("cid"):
+            raise Refused(f"{NETWORK} answered {response.status_code} without the post's uri and cid")
+        own = {"uri": str(body["uri"]), "cid": str(body["cid"])}
+        value = body.get("value")
+        thread = value.get("reply") if isinstance(value, dict) else None
+        root = thread.get("root") if isinstance(thread, dict) else None
+        return {"parent": own, "root": root if isinstance(root, dict) else own}
+
+    async def retract_reply(self, reply: OutgoingReply) -> None:
+        async with remote.client(self.timeout) as http:
+            response = await self._call(
+                http, "com.atproto.repo.deleteRecord", {"collection": COLLECTION, "rkey": reply.key}
+            )
+        remote.check(response, NETWORK)
 
     async def retract(self, post: Outgoing) -> None:
         """By record key, so it works even when the earlier send's answer was lost."""
@@ -109,6 +137,22 @@ def post_record(post: Outgoing) -> dict[str, Any]:
         },
     }
     found = richtext.facets(post.text)
+    if found:
+        record["facets"] = found
+    return record
+
+
+def reply_record(reply: OutgoingReply, refs: dict[str, Any]) -> dict[str, Any]:
+    """`refs`: {"root": strong ref, "parent": strong ref}; the same reply makes the same record."""
+    created = tid.time_of(reply.key).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    record: dict[str, Any] = {
+        "$type": COLLECTION,
+        "text": reply.text,
+        "createdAt": created,
+        "langs": [reply.language],
+        "reply": {"root": refs["root"], "parent": refs["parent"]},
+    }
+    found = richtext.facets(reply.text)
     if found:
         record["facets"] = found
     return record

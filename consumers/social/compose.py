@@ -152,3 +152,24 @@ def _cut(prefix: list[str]) -> str:
         return ""
     shortened = "".join(kept) + ELLIPSIS
     return shortened if graphemes(shortened) == [*kept, ELLIPSIS] else ""
+
+
+# "Korrektur: …" in the article's language; English where we have no word for it.
+CORRECTION_LABELS = {
+    "de": "Korrektur",
+    "en": "Correction",
+    "fr": "Correction",
+    "es": "Corrección",
+    "it": "Correzione",
+    "nl": "Correctie",
+}
+
+
+def correction_text(note: str, url: str, language: str, profile: Profile) -> str:
+    """A correction notice for a reply: the label, the note (cut after a whole word if need
+    be) and the article's link, which is always there and whole."""
+    if not profile.fits(url):
+        raise LinkTooLong(f"the link alone does not fit in a {profile.name} post: {url}")
+    label = CORRECTION_LABELS.get(language.split("-")[0].lower(), "Correction") + ":"
+    note = shorten(clean(note), lambda candidate: profile.fits(assemble(f"{label} {candidate}", "", url, [])))
+    return assemble(f"{label} {note}" if note else label, "", url, [])

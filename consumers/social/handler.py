@@ -50,7 +50,7 @@ from cms.events.contract import Article, ArticleEvent, is_live
 from cms.platform import db
 from cms.platform.db import Connection
 from consumers.runtime.errors import TransientError
-from consumers.social import compose, delivery, lifecycle, store, tid
+from consumers.social import compose, corrections, delivery, lifecycle, reply_store, store, tid
 from consumers.social.channels import Channel, configured
 from consumers.social.counting import graphemes
 from consumers.social.lifecycle import Plan
@@ -90,7 +90,13 @@ class Social:
         article = event.data
         live = is_live(article)
         existing = await store.of_article(conn, article.id)
-        due = [channel for channel in self.channels if self._needs_work(channel, article, live, existing)]
+        replies = await reply_store.of_article(conn, article.id)
+        due = [
+            channel
+            for channel in self.channels
+            if self._needs_work(channel, article, live, existing)
+            or corrections.needs_work(channel, article, live, replies)
+        ]
         if not due:
             return
         results = await asyncio.gather(
@@ -105,21 +111,28 @@ class Social:
         return lifecycle.plan(post, live) is not Plan.NOTHING
 
     async def _converge(self, channel: Channel, article: Article, live: bool) -> None:
-        """Bring one channel's post in line with the article (at most retract, then send)."""
+        """Bring one channel's post, then its correction replies, in line with the article."""
         async with self.connection() as conn:
             await conn.execute(delivery.LOCK, str(article.id), channel.name)
-            for _ in range(3):
-                async with conn.transaction():
-                    post, step = await self._claim(conn, channel, article, live)
-                if post is None or step not in (*lifecycle.SENDS, Plan.RETRACT) or not channel.sends:
-                    return
-                if step in lifecycle.SENDS and post.status != "sending":
-                    return  # review mode: it waits as `ready` for an editor
-                if step is Plan.RETRACT:
-                    await delivery.retract(conn, channel, post)
-                    continue  # published again meanwhile? the next round renews it
-                await delivery.send(conn, channel, post)
+            await self._converge_post(conn, channel, article, live)
+            # After the post: a reply needs the post out, and a retraction takes both.
+            url = compose.article_url(self.settings.public_url, self.settings.social_url_pattern, article)
+            await corrections.converge(conn, channel, article, live, url)
+
+    async def _converge_post(self, conn: Connection, channel: Channel, article: Article, live: bool) -> None:
+        """At most retract, then send."""
+        for _ in range(3):
+            async with conn.transaction():
+                post, step = await self._claim(conn, channel, article, live)
+            if post is None or step not in (*lifecycle.SENDS, Plan.RETRACT) or not channel.sends:
                 return
+            if step in lifecycle.SENDS and post.status != "sending":
+                return  # review mode: it waits as `ready` for an editor
+            if step is Plan.RETRACT:
+                await delivery.retract(conn, channel, post)
+                continue  # published again meanwhile? the next round renews it
+            await delivery.send(conn, channel, post)
+            return
 
     async def _claim(
         self, conn: Connection, channel: Channel, article: Article, live: bool

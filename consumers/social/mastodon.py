@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from consumers.social import remote
-from consumers.social.remote import Outgoing, Published, Refused, Unresolvable
+from consumers.social.remote import Outgoing, OutgoingReply, Published, Refused, Unresolvable
 
 NETWORK = "Mastodon"
 
@@ -28,12 +28,22 @@ class Mastodon:
         return {"Authorization": f"Bearer {self.token}"}
 
     async def publish(self, post: Outgoing) -> Published:
-        body = {"status": post.text, "visibility": self.visibility, "language": post.language.split("-")[0]}
+        return await self._status(post.text, post.language, post.key)
+
+    async def reply(self, reply: OutgoingReply) -> Published:
+        if reply.parent_remote_id is None:
+            raise Refused("the post to reply to has no Mastodon status id")
+        return await self._status(reply.text, reply.language, reply.key, in_reply_to=reply.parent_remote_id)
+
+    async def _status(self, text: str, language: str, key: str, in_reply_to: str | None = None) -> Published:
+        body = {"status": text, "visibility": self.visibility, "language": language.split("-")[0]}
+        if in_reply_to is not None:
+            body["in_reply_to_id"] = in_reply_to
         async with remote.client(self.timeout) as http:
             response = await http.post(
                 f"{self.base_url.rstrip('/')}/api/v1/statuses",
                 json=body,
-                headers={**self._headers(), "Idempotency-Key": post.key},
+                headers={**self._headers(), "Idempotency-Key": key},
             )
         remote.check(response, NETWORK)
         status = response.json()
@@ -42,14 +52,20 @@ class Mastodon:
         return Published(remote_id=str(status["id"]), remote_url=status.get("url"))
 
     async def retract(self, post: Outgoing) -> None:
-        if post.remote_id is None:
+        await self._delete(post.remote_id)
+
+    async def retract_reply(self, reply: OutgoingReply) -> None:
+        await self._delete(reply.remote_id)
+
+    async def _delete(self, remote_id: str | None) -> None:
+        if remote_id is None:
             raise Unresolvable(
                 "a send to Mastodon was interrupted and its status id is unknown; "
                 "check the account and delete the status by hand if it is there"
             )
         async with remote.client(self.timeout) as http:
             response = await http.delete(
-                f"{self.base_url.rstrip('/')}/api/v1/statuses/{post.remote_id}", headers=self._headers()
+                f"{self.base_url.rstrip('/')}/api/v1/statuses/{remote_id}", headers=self._headers()
             )
         if response.status_code == 404:
             return  # already gone

@@ -35,6 +35,22 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class OutgoingReply:
+    """A correction notice as an adapter sees it: a reply to the channel's post."""
+
+    article_id: uuid.UUID
+    channel: str
+    correction_id: uuid.UUID
+    text: str
+    key: str
+    language: str
+    link_url: str
+    parent_remote_id: str | None
+    parent_key: str
+    remote_id: str | None
+
+
+@dataclass(frozen=True)
 class Published:
     remote_id: str
     remote_url: str | None
@@ -59,6 +75,12 @@ class Adapter(Protocol):
     async def publish(self, post: Outgoing) -> Published: ...
 
     async def retract(self, post: Outgoing) -> None: ...
+
+    async def reply(self, reply: OutgoingReply) -> Published:
+        """Post `reply.text` as a reply to the post `reply.parent_remote_id`, never top-level."""
+        ...
+
+    async def retract_reply(self, reply: OutgoingReply) -> None: ...
 
 
 @asynccontextmanager

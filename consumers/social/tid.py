@@ -42,6 +42,13 @@ def post_key(article_id: uuid.UUID, channel: str, generation: int, published_at:
     return encode(micros, int.from_bytes(digest[:2], "big"))
 
 
+def reply_key(article_id: uuid.UUID, channel: str, correction_id: uuid.UUID, at: datetime) -> str:
+    """The record key of a correction's reply: the correction's time, a clock id from its id."""
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    digest = hashlib.sha256(f"{article_id}/{channel}/correction/{correction_id}".encode()).digest()
+    return encode(micros, int.from_bytes(digest[:2], "big"))
+
+
 def time_of(tid: str) -> datetime:
     micros, _ = decode(tid)
     return _EPOCH + timedelta(microseconds=micros)

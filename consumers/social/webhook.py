@@ -15,7 +15,7 @@ import orjson
 from standardwebhooks.webhooks import Webhook as Signer
 
 from consumers.social import remote
-from consumers.social.remote import Outgoing, Published
+from consumers.social.remote import Outgoing, OutgoingReply, Published
 
 NETWORK = "the webhook"
 
@@ -40,6 +40,17 @@ class Webhook:
     async def retract(self, post: Outgoing) -> None:
         payload = {"type": "social.post.retracted", "post": _post(post)}
         await self._send(f"{post.key}-retract", payload)
+
+    async def reply(self, reply: OutgoingReply) -> Published:
+        """A correction notice: the receiver threads it under the post it names."""
+        payload = {"type": "social.post.corrected", "correction": _reply(reply)}
+        answer = await self._send(reply.key, payload)
+        remote_url = answer.get("url") if isinstance(answer.get("url"), str) else None
+        return Published(remote_id=reply.key, remote_url=remote_url)
+
+    async def retract_reply(self, reply: OutgoingReply) -> None:
+        payload = {"type": "social.correction.retracted", "correction": _reply(reply)}
+        await self._send(f"{reply.key}-retract", payload)
 
     async def _send(self, message_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = orjson.dumps(payload).decode()
@@ -71,4 +82,18 @@ def _post(post: Outgoing) -> dict[str, Any]:
         "description": post.card_description,
         "language": post.language,
         "remote_id": post.remote_id,
+    }
+
+
+def _reply(reply: OutgoingReply) -> dict[str, Any]:
+    return {
+        "id": reply.key,
+        "article_id": str(reply.article_id),
+        "correction_id": str(reply.correction_id),
+        "channel": reply.channel,
+        "text": reply.text,
+        "url": reply.link_url,
+        "language": reply.language,
+        "in_reply_to": reply.parent_key,
+        "in_reply_to_remote_id": reply.parent_remote_id,
     }

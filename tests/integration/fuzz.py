@@ -56,12 +56,18 @@ def _modes(operation: Any) -> list[schemathesis.GenerationMode]:
 
 
 def _strategy(operation: Any, mode: schemathesis.GenerationMode, known: dict[str, str]) -> Any:
-    """Generated cases, and as many again with the path naming a seeded article."""
+    """Generated cases, and as many again with the path naming a seeded article (or user)."""
     strategies = [operation.as_strategy(generation_mode=mode)]
     path = operation.path
-    if "{id}" in path:
+    if path.startswith("/v1/admin/users/") and "user_id" in known:
+        strategies.append(
+            operation.as_strategy(generation_mode=mode, path_parameters={"id": known["user_id"]})
+        )
+    elif "{id}" in path:
         for article_id in (known["draft_id"], known["live_id"]):
-            fixed = {"id": article_id, **({"version": 1} if "{version}" in path else {})}
+            # Versions (one, or both ends of a diff) that the seeded articles have.
+            versions = {name: 1 for name in ("version", "a", "b") if f"{{{name}}}" in path}
+            fixed = {"id": article_id, **versions}
             strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
     if "{token}" in path and "preview_token" in known:
         strategies.append(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cms.articles import workflow
-from cms.events.contract import Article, Status
+from cms.events.contract import Article, Status, is_live
 from cms.platform.errors import InvalidTransition
 
 T0 = datetime(2022, 5, 19, 9, 0, tzinfo=UTC)
@@ -308,3 +308,97 @@ def test_a_scheduled_publication_going_live_drops_an_expiry_already_past() -> No
     live, _ = workflow.publish_due(scheduled, T0 + 2 * HOUR)
 
     assert (live.status, live.unpublish_at) == ("published", None)
+
+
+# ---- corrections and kills ----
+
+NOT_PUBLISHED: list[Status] = ["draft", "in_review", "scheduled", "unpublished", "killed"]
+
+
+def live() -> Article:
+    published, _ = workflow.publish(draft(), None, T0)
+    return published
+
+
+def test_a_correction_appends_a_dated_note_and_is_its_own_event_kind() -> None:
+    """A correction adds one dated note after the earlier ones, one version on, as `corrected`."""
+    first_id, second_id = uuid.uuid4(), uuid.uuid4()
+    once, _ = workflow.correct(live(), first_id, "Der Ort war falsch.", "eddie", T0 + HOUR)
+
+    twice, kind = workflow.correct(once, second_id, "Das Datum auch.", "ada", T0 + 2 * HOUR)
+
+    assert kind == "corrected"
+    assert [(c.id, c.note, c.at, c.by) for c in twice.corrections] == [
+        (first_id, "Der Ort war falsch.", T0 + HOUR, "eddie"),
+        (second_id, "Das Datum auch.", T0 + 2 * HOUR, "ada"),
+    ]
+    assert twice.version == live().version + 2
+    assert (twice.status, twice.title, twice.published_at) == ("published", live().title, T0)
+
+
+@pytest.mark.parametrize("status", NOT_PUBLISHED)
+def test_only_a_published_article_can_be_corrected(status: Status) -> None:
+    """A correction note is for what readers saw: at any other status it is a conflict."""
+    with pytest.raises(InvalidTransition):
+        workflow.correct(at_status(status), uuid.uuid4(), "Notiz", "eddie", T0)
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "scheduled", "published", "unpublished"])
+def test_kill_takes_any_status_off_for_good_and_cancels_schedule_and_expiry(status: Status) -> None:
+    """Killing is allowed from every other status: never live, no schedule or expiry left, as `killed`."""
+    article = at_status(status, publish_at=T0 + HOUR, unpublish_at=T0 + 2 * HOUR, published_at=T0)
+
+    killed, kind = workflow.kill(article, T0 + HOUR)
+
+    assert kind == "killed"
+    assert (killed.status, killed.killed_at, killed.version) == ("killed", T0 + HOUR, article.version + 1)
+    assert (killed.publish_at, killed.unpublish_at) == (None, None)
+    assert not is_live(killed)
+
+
+def test_a_killed_article_cannot_be_killed_again_published_unpublished_or_submitted() -> None:
+    """Publish (now or scheduled), unpublish, submit and a second kill of a killed article are conflicts."""
+    killed, _ = workflow.kill(live(), T0 + HOUR)
+
+    attempts: list[Callable[[], workflow.Change]] = [
+        lambda: workflow.publish(killed, None, T0 + 2 * HOUR),
+        lambda: workflow.publish(killed, T0 + 5 * HOUR, T0 + 2 * HOUR),
+        lambda: workflow.unpublish(killed, None, T0 + 2 * HOUR),
+        lambda: workflow.submit(killed, T0 + 2 * HOUR),
+        lambda: workflow.kill(killed, T0 + 2 * HOUR),
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidTransition) as caught:
+            attempt()
+        assert caught.value.current_status == "killed"
+
+
+def test_restoring_a_killed_article_leaves_it_unpublished_and_publishable_again() -> None:
+    """Lifting a takedown makes it unpublished (still not live), an update; then it can be published."""
+    corrected, _ = workflow.correct(live(), uuid.uuid4(), "Notiz", "eddie", T0)
+    killed, _ = workflow.kill(corrected, T0 + HOUR)
+
+    restored, kind = workflow.restore_killed(killed, T0 + 2 * HOUR)
+    again, again_kind = workflow.publish(restored, None, T0 + 3 * HOUR)
+
+    assert (restored.status, restored.killed_at, kind) == ("unpublished", None, "updated")
+    assert not is_live(restored)
+    assert restored.corrections == corrected.corrections  # a takedown does not erase the record
+    assert (again.status, again_kind) == ("published", "published")
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review", "scheduled", "published", "unpublished"])
+def test_only_a_killed_article_can_be_restored_from_a_kill(status: Status) -> None:
+    """restore_killed of an article that is not killed is a conflict."""
+    with pytest.raises(InvalidTransition):
+        workflow.restore_killed(at_status(status), T0)
+
+
+def test_restoring_an_old_revision_keeps_the_corrections() -> None:
+    """A revision restore brings back old content, never a state without the later correction notes."""
+    original = live()
+    corrected, _ = workflow.correct(original, uuid.uuid4(), "Notiz", "eddie", T0 + HOUR)
+
+    restored, _ = workflow.restore(corrected, original, T0 + 2 * HOUR)
+
+    assert restored.corrections == corrected.corrections

@@ -179,13 +179,13 @@ async def test_related_ids_must_name_existing_articles(
 
 
 async def test_get_returns_article_with_etag(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
-    """Reading an article returns what create returned, with its version as the ETag."""
+    """Reading an article returns what create returned, no edit lock, and its version as the ETag."""
     article = await create_draft(api, token["author"])
 
     response = await api.get(f"/v1/admin/articles/{article['id']}", headers=bearer(token["author"]))
 
     assert response.status_code == 200
-    assert response.json() == article
+    assert response.json() == {**article, "lock": None}
     assert response.headers["etag"] == '"1"'
 
 

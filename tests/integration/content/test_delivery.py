@@ -20,6 +20,7 @@ LIVE_FIELDS = {
     "title",
     "lead",
     "body",
+    "corrections",
     "section",
     "tags",
     "authors",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx2
 import pytest
 import schemathesis
@@ -24,20 +25,32 @@ from tests.integration.fuzz import fuzz
 
 
 @pytest.fixture
-async def seeded(api: httpx2.AsyncClient, token: dict[str, str]) -> dict[str, str]:
-    """A draft and a published article, so generated requests sometimes name real ones."""
+async def seeded(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> dict[str, str]:
+    """A draft, a published article and a user (not the fuzzing admin), so generated requests
+    sometimes name real ones."""
     draft = await create_draft(api, token["author"], **fixture("article-stabschefs.de.json"))
     live = await publish(
         api,
         token["editor"],
         await create_draft(api, token["author"], **fixture("article-luxusgueter.de.json")),
     )
+    # The admin keeps a working copy of the draft, so reading one can answer 200.
+    copy = await api.put(
+        f"/v1/admin/articles/{draft['id']}/draft-copy",
+        json={"based_on": 1, "lead": "Entwurf"},
+        headers={"Authorization": f"Bearer {token['admin']}"},
+    )
+    assert copy.status_code == 200, copy.text
+    user_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE name = 'eddie'")
     preview = await api.post(f"/v1/admin/articles/{draft['id']}/previews", headers=bearer(token["author"]))
     assert preview.status_code == 201, preview.text
     return {
         "draft_id": draft["id"],
         "live_id": live["id"],
         "live_slug": live["slug"],
+        "user_id": str(user_id),
         "preview_token": preview.json()["token"],
     }
 

@@ -174,6 +174,72 @@ async def test_an_author_may_not_publish_unpublish_delete_or_restore_and_nothing
     assert (row["status"], row["version"], row["deleted_at"]) == (status, article["version"], None)
 
 
+# Corrections and takedowns: (status of the article, method, path after the id, body).
+TAKEDOWN_EDITOR_ONLY = [
+    ("published", "POST", "corrections", {"note": "Korrigiert."}),
+    ("published", "POST", "kill", {"reason": "Verfügung"}),
+    ("published", "GET", "takedowns", None),
+]
+
+
+@pytest.mark.parametrize(("status", "method", "path", "body"), TAKEDOWN_EDITOR_ONLY)
+async def test_an_author_may_not_correct_kill_or_read_the_takedown_record(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    status: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """Corrections, kills and the takedown record are for editors: an author gets a 403, nothing written."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+    outbox_before = await count(db, "outbox")
+
+    response = await api.request(
+        method, f"/v1/admin/articles/{article['id']}/{path}", json=body, headers=bearer(token["author"])
+    )
+
+    assert_problem(response, 403)
+    assert "editor" in response.json()["detail"]
+    assert await count(db, "outbox") == outbox_before
+    assert await count(db, "article_takedowns") == 0
+    assert await version_of(db, article) == article["version"]
+
+
+@pytest.mark.parametrize("role", ["editor", "author"])
+async def test_only_an_admin_restores_a_killed_article(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record], role: str
+) -> None:
+    """Lifting a takedown is for admins: an editor's or author's restore is a 403; the admin's is a 200."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+    killed = (await action(api, token["editor"], article, "kill", {"reason": "Verfügung"})).json()
+
+    refused = await action(api, token[role], killed, "restore-killed", {"reason": "aufgehoben"})
+    status_after_refusal = await db.fetchval("SELECT status FROM articles WHERE id = $1", article["id"])
+    allowed = await action(api, token["admin"], killed, "restore-killed", {"reason": "aufgehoben"})
+
+    assert_problem(refused, 403)
+    assert "admin" in refused.json()["detail"]
+    assert status_after_refusal == "killed"
+    assert allowed.status_code == 200
+    assert allowed.json()["status"] == "unpublished"
+
+
+async def test_an_editor_corrects_kills_and_reads_the_takedown_record(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An editor may add a correction, kill, and read who killed it and why."""
+    article = await publish(api, token["editor"], await create_draft(api, token["author"]))
+
+    corrected = await action(api, token["editor"], article, "corrections", {"note": "Korrigiert."})
+    killed = await action(api, token["editor"], corrected.json(), "kill", {"reason": "Verfügung"})
+    record = await api.get(f"/v1/admin/articles/{article['id']}/takedowns", headers=bearer(token["editor"]))
+
+    assert [r.status_code for r in (corrected, killed, record)] == [200, 200, 200]
+    assert [e["reason"] for e in record.json()["items"]] == ["Verfügung"]
+
+
 async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
     """The event log is for editors: an author gets a 403."""
     await create_draft(api, token["author"])
@@ -181,6 +247,84 @@ async def test_an_author_may_not_read_the_event_log(api: httpx2.AsyncClient, tok
     response = await api.get("/v1/admin/events", headers=bearer(token["author"]))
 
     assert_problem(response, 403)
+
+
+async def test_an_author_keeps_copies_and_locks_only_of_what_they_may_edit(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """An author may autosave and lock their own draft, not a colleague's (403, nothing stored)."""
+    mine = await create_draft(api, token["author"])
+    theirs = await create_draft(api, token["other_author"])
+    headers = bearer(token["author"])
+
+    own_copy = await api.put(
+        f"/v1/admin/articles/{mine['id']}/draft-copy", json={"based_on": 1}, headers=headers
+    )
+    own_lock = await api.post(f"/v1/admin/articles/{mine['id']}/lock", headers=headers)
+    their_copy = await api.put(
+        f"/v1/admin/articles/{theirs['id']}/draft-copy", json={"based_on": 1, "lead": "x"}, headers=headers
+    )
+    their_lock = await api.post(f"/v1/admin/articles/{theirs['id']}/lock", headers=headers)
+
+    assert (own_copy.status_code, own_lock.status_code) == (200, 200)
+    assert_problem(their_copy, 403)
+    assert_problem(their_lock, 403)
+    assert (
+        await db.fetchval("SELECT count(*) FROM article_draft_copies WHERE article_id = $1", theirs["id"])
+        == 0
+    )
+    assert await db.fetchval("SELECT count(*) FROM article_locks WHERE article_id = $1", theirs["id"]) == 0
+
+
+async def test_an_author_may_not_take_over_or_release_anothers_lock_but_reads_every_diff(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """Taking over and releasing someone else's lock are refused to authors (403); reading a diff is not."""
+    mine = await create_draft(api, token["author"])
+    path = f"/v1/admin/articles/{mine['id']}"
+    held = await api.post(f"{path}/lock", headers=bearer(token["editor"]))
+    headers = bearer(token["author"])
+
+    take_over = await api.post(f"{path}/lock", json={"take_over": True}, headers=headers)
+    release = await api.delete(f"{path}/lock", headers=headers)
+    theirs = await create_draft(api, token["other_author"])
+    diff = await api.get(f"/v1/admin/articles/{theirs['id']}/revisions/1/diff/1", headers=headers)
+
+    assert_problem(take_over, 403)
+    assert_problem(release, 403)
+    assert await db.fetchval("SELECT holder FROM article_locks WHERE article_id = $1", mine["id"]) == "eddie"
+    assert held.json()["holder"] == "eddie"
+    assert diff.status_code == 200
+
+
+async def test_without_a_token_the_copy_lock_and_diff_endpoints_are_401_and_write_nothing(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """Every autosave, lock and diff endpoint answers 401 without a token, before reading the body."""
+    article = await create_draft(api, token["author"])
+    path = f"/v1/admin/articles/{article['id']}"
+    await api.post(f"{path}/lock", headers=bearer(token["author"]))
+
+    responses = [
+        await api.put(f"{path}/draft-copy", json={"based_on": 1}),
+        await api.put(
+            f"{path}/draft-copy", content=b"{not json", headers={"Content-Type": "application/json"}
+        ),
+        await api.get(f"{path}/draft-copy"),
+        await api.delete(f"{path}/draft-copy"),
+        await api.post(f"{path}/lock", json={"take_over": True}),
+        await api.delete(f"{path}/lock"),
+        await api.get(f"{path}/revisions/1/diff/1"),
+        await api.get("/v1/admin/articles/not-a-uuid/revisions/x/diff/y"),
+    ]
+
+    for response in responses:
+        assert_problem(response, 401)
+    assert await count(db, "article_draft_copies") == 0
+    assert (
+        await db.fetchval("SELECT holder FROM article_locks WHERE article_id = $1", article["id"])
+        == "aurelia"
+    )
 
 
 # editors
@@ -365,6 +509,101 @@ async def test_the_token_secret_is_stored_only_as_its_hash(
     assert all(secret not in str(v) for v in values)
     stored = await db.fetchval("SELECT token_hash FROM api_tokens WHERE name = 'Archiv'")
     assert stored == hashlib.sha256(secret.encode()).digest()
+
+
+# users: admins only; the session endpoints: anyone signed in
+
+USERS_ENDPOINTS = [
+    ("GET", "/v1/admin/users", None),
+    (
+        "POST",
+        "/v1/admin/users",
+        {"email": "m@example.org", "name": "M", "role": "admin", "password": "x" * 12},
+    ),
+    ("GET", "/v1/admin/users/{id}", None),
+    ("PATCH", "/v1/admin/users/{id}", {"role": "admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ["editor", "author"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), USERS_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in USERS_ENDPOINTS]
+)
+async def test_only_admins_list_create_read_or_change_users(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    role: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """Editors and authors get 403 on every users endpoint, and no user is added or changed."""
+    own_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE role = $1 LIMIT 1", role)
+    before = await db.fetch("SELECT * FROM users ORDER BY id")
+
+    response = await api.request(method, path.format(id=own_id), json=body, headers=bearer(token[role]))
+
+    assert_problem(response, 403)
+    assert await db.fetch("SELECT * FROM users ORDER BY id") == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), USERS_ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in USERS_ENDPOINTS]
+)
+async def test_an_admin_reaches_every_users_endpoint(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    db: asyncpg.Connection[Record],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    """An admin's token lists, creates, reads and changes users."""
+    some_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE name = 'eddie'")
+
+    response = await api.request(method, path.format(id=some_id), json=body, headers=bearer(token["admin"]))
+
+    assert response.status_code in (200, 201), response.text
+
+
+AUTH_ENDPOINTS = [
+    ("GET", "/v1/auth/session"),
+    ("DELETE", "/v1/auth/session"),
+    ("POST", "/v1/auth/sessions/revoke"),
+    ("GET", "/v1/admin/users"),
+    ("POST", "/v1/admin/users"),
+    ("GET", "/v1/admin/users/6f1c1a5e-0000-4000-8000-000000000000"),
+    ("PATCH", "/v1/admin/users/6f1c1a5e-0000-4000-8000-000000000000"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), AUTH_ENDPOINTS)
+async def test_without_a_token_or_session_the_people_endpoints_are_401(
+    api: httpx2.AsyncClient, method: str, path: str
+) -> None:
+    """Who-am-I, sign-out, sign-out everywhere and the users API need a token or a session."""
+    response = await api.request(method, path)
+
+    assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("role", ["admin", "editor", "author"])
+async def test_every_role_asks_who_it_is_and_signs_out_everywhere(
+    api: httpx2.AsyncClient, token: dict[str, str], role: str
+) -> None:
+    """Any role may ask who it is and end its sessions; with a token there is no one session to end (409)."""
+    headers = bearer(token[role])
+
+    me = await api.get("/v1/auth/session", headers=headers)
+    everywhere = await api.post("/v1/auth/sessions/revoke", headers=headers)
+    one = await api.delete("/v1/auth/session", headers=headers)
+
+    assert me.status_code == 200
+    assert me.json()["user"]["role"] == role
+    assert me.json()["csrf_token"] is None
+    assert everywhere.status_code == 204
+    assert_problem(one, 409)
 
 
 # 401

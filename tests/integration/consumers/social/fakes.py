@@ -111,7 +111,12 @@ class FakeMastodon(Fake):
             if key and key in self.by_key:  # Mastodon answers the status it made for this key
                 return JSONResponse(self.statuses.get(self.by_key[key], {"id": self.by_key[key]}))
             status_id = str(next(self._ids))
-            status = {"id": status_id, "url": f"{self.url}/@newsroom/{status_id}", "content": body["status"]}
+            status = {
+                "id": status_id,
+                "url": f"{self.url}/@newsroom/{status_id}",
+                "content": body["status"],
+                "in_reply_to_id": body.get("in_reply_to_id"),
+            }
             self.statuses[status_id] = status
             self.created += 1
             if key:
@@ -144,6 +149,7 @@ class FakeBluesky(Fake):
                 Route(f"{xrpc}.repo.putRecord", self.put_record, methods=["POST"]),
                 Route(f"{xrpc}.repo.createRecord", self.create_record, methods=["POST"]),
                 Route(f"{xrpc}.repo.deleteRecord", self.delete_record, methods=["POST"]),
+                Route(f"{xrpc}.repo.getRecord", self.get_record, methods=["GET"]),
             ]
         )
 
@@ -198,8 +204,20 @@ class FakeBluesky(Fake):
         return self._written(key, body["record"])
 
     def _written(self, key: tuple[str, str], record: dict[str, Any]) -> Response:
-        cid = "bafy" + hashlib.sha256(orjson.dumps(record)).hexdigest()[:40]
-        return JSONResponse({"uri": f"at://{BLUESKY_DID}/{key[0]}/{key[1]}", "cid": cid})
+        return JSONResponse({"uri": f"at://{BLUESKY_DID}/{key[0]}/{key[1]}", "cid": cid_of(record)})
+
+    async def get_record(self, request: Request) -> Response:
+        """Public on a PDS: by repo, collection and record key; 404 RecordNotFound when absent."""
+        await self._record(request)
+        params = request.query_params
+        if params.get("repo") != BLUESKY_DID:
+            return JSONResponse({"error": "InvalidRequest", "message": "Could not find repo"}, 400)
+        key = (params.get("collection", ""), params.get("rkey", ""))
+        record = self.records.get(key)
+        if record is None:
+            return JSONResponse({"error": "RecordNotFound", "message": "Could not locate record"}, 404)
+        uri = f"at://{BLUESKY_DID}/{key[0]}/{key[1]}"
+        return JSONResponse({"uri": uri, "cid": cid_of(record), "value": record})
 
     async def delete_record(self, request: Request) -> Response:
         body = await self._record(request)
@@ -212,6 +230,11 @@ class FakeBluesky(Fake):
             return JSONResponse({})
 
         return await self.answer("delete", effect)
+
+
+def cid_of(record: dict[str, Any]) -> str:
+    """A content id that changes with the record, as a real CID does."""
+    return "bafy" + hashlib.sha256(orjson.dumps(record)).hexdigest()[:40]
 
 
 class WebhookReceiver(Fake):
@@ -228,6 +251,10 @@ class WebhookReceiver(Fake):
     @property
     def published(self) -> list[dict[str, Any]]:
         return [d for d in self.deliveries.values() if d["type"] == "social.post.published"]
+
+    @property
+    def corrected(self) -> list[dict[str, Any]]:
+        return [d for d in self.deliveries.values() if d["type"] == "social.post.corrected"]
 
     @property
     def retracted(self) -> list[dict[str, Any]]:
