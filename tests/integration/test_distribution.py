@@ -24,6 +24,7 @@ from consumers.registry import CONSUMERS
 from consumers.search import SPEC as SEARCH
 from tests.helpers import bearer, create_draft, eventually, fixture, free_port, patch, publish
 from tests.integration.consumers.helpers import delete_consumer_queues, is_ready
+from tests.integration.people import PASSWORD, make_person
 
 
 @contextlib.asynccontextmanager
@@ -201,7 +202,7 @@ async def test_a_server_without_the_consumer_routes_is_unknown_not_empty(
 
 
 async def test_the_callers_token_is_forwarded_unless_a_distribution_token_is_set(
-    consumer_settings: SystemSettings, token: dict[str, str]
+    consumer_settings: SystemSettings, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
     """The caller's token is forwarded (search says not indexed); a configured unknown one gets 401."""
     sock = listening_socket()
@@ -224,11 +225,31 @@ async def test_the_callers_token_is_forwarded_unless_a_distribution_token_is_set
                         views.append(
                             (await distribution(client, token["editor"], draft))["consumers"]["search"]
                         )
+                        if application is forwarding:
+                            views.append(await _signed_in_view(client, db, draft))
     finally:
         await delete_consumer_queues(consumer_settings, SEARCH.queue(consumer_settings))
 
-    assert views[0] == {"state": "not_indexed", "version": None, "indexed_at": None, "reason": None}
-    assert views[1] == {"state": "unknown", "version": None, "indexed_at": None, "reason": "answered 401"}
+    not_indexed = {"state": "not_indexed", "version": None, "indexed_at": None, "reason": None}
+    assert views[0] == not_indexed
+    assert views[1] == not_indexed  # a signed-in editor's session cookie is forwarded
+    assert views[2] == {"state": "unknown", "version": None, "indexed_at": None, "reason": "answered 401"}
+
+
+async def _signed_in_view(
+    client: httpx2.AsyncClient, db: asyncpg.Connection[asyncpg.Record], article: dict[str, Any]
+) -> dict[str, Any]:
+    """The search view of `article` as a person signed in by cookie sees it (no bearer token)."""
+    await make_person(db, "petra@zeitung.example", "editor")
+    signed_in = await client.post(
+        "/v1/auth/session", json={"email": "petra@zeitung.example", "password": PASSWORD}
+    )
+    assert signed_in.status_code in (200, 201), signed_in.text
+    response = await client.get(f"/v1/admin/articles/{article['id']}/distribution")
+    assert response.status_code == 200, response.text
+    client.cookies.clear()
+    view: dict[str, Any] = response.json()["consumers"]["search"]
+    return view
 
 
 async def test_an_articles_parked_and_unsent_events_are_counted_with_the_oldest(

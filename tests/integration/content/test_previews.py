@@ -244,3 +244,28 @@ async def test_a_preview_token_never_reaches_the_request_log(
     assert len(lines) == 1
     assert "/v1/preview/{token}" in lines[0]
     assert preview["token"] not in logged.out + logged.err
+
+
+async def test_a_killed_article_has_no_preview_pinned_or_not_and_gets_no_new_one(
+    api: httpx2.AsyncClient, token: dict[str, str], db: asyncpg.Connection[Record]
+) -> None:
+    """After a takedown every link, one pinned before it too, is the one 404; a new link is a 409."""
+    draft = await create_draft(api, token["editor"], title="Rechtlich heikel")
+    pinned = await made(api, token["editor"], draft, version=1)
+    floating = await made(api, token["editor"], draft)
+    before = await api.get(pinned["url"])
+
+    killed = await api.post(
+        f"/v1/admin/articles/{draft['id']}/kill",
+        json={"reason": "einstweilige Verfügung"},
+        headers=bearer(token["editor"]),
+    )
+    after = [await api.get(pinned["url"]), await api.get(floating["url"])]
+    again = await make_preview(api, token["editor"], draft)
+
+    assert before.status_code == 200
+    assert killed.status_code == 200, killed.text
+    assert [a.status_code for a in after] == [404, 404]
+    assert after[0].content == (await api.get("/v1/preview/not-a-token")).content
+    assert again.status_code == 409
+    assert await count(db, "article_previews") == 2
