@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api, editing_api
+from cms.articles import admin_api, content_api, distribution_api, editing_api, preview_api
 from cms.events import log_api
 from cms.feeds import feeds_api
 from cms.platform import application, auth_api, users_api, workers
@@ -24,7 +24,9 @@ def operations() -> list[Operation]:
     return [
         *content_api.OPERATIONS,
         *feeds_api.OPERATIONS,
+        *preview_api.OPERATIONS,
         *admin_api.OPERATIONS,
+        *distribution_api.OPERATIONS,
         *editing_api.OPERATIONS,
         *log_api.OPERATIONS,
         *tokens_api.OPERATIONS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cms.feeds.settings import FeedSettings
 
@@ -32,3 +32,41 @@ class Settings(FeedSettings):
         gt=timedelta(0),
         description="how long an edit lock lasts unless renewed",
     )
+
+    # Preview links: how long one lives when the editor does not say, and at most.
+    preview_default_ttl: timedelta = Field(
+        default=timedelta(days=2), gt=timedelta(0), description="a preview link's life when none is asked"
+    )
+    preview_max_ttl: timedelta = Field(
+        default=timedelta(days=14), gt=timedelta(0), description="the longest life a preview link may ask for"
+    )
+
+    # Where the consumers' HTTP faces are, for "where is it live". Unset: this API's own address
+    # (CMS_HOST and CMS_PORT), where `cms up` serves everything. Not CMS_PUBLIC_URL: that is the
+    # readers' site, and the caller's bearer token is forwarded to these URLs.
+    search_url: str | None = None
+    social_url: str | None = None
+    ads_url: str | None = None
+    distribution_timeout: float = Field(
+        default=1.0, gt=0, le=30, description="seconds a consumer has to answer a distribution query"
+    )
+    # Sent to the consumers instead of the caller's own Authorization, when set.
+    distribution_token: str | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _preview_default_within_max(self) -> Settings:
+        if self.preview_default_ttl > self.preview_max_ttl:
+            raise ValueError("preview_default_ttl must not exceed preview_max_ttl")
+        return self
+
+    def consumer_url(self, name: str) -> str:
+        """The base URL of consumer `name` (search, social, ads), without a trailing slash."""
+        given = {"search": self.search_url, "social": self.social_url, "ads": self.ads_url}[name]
+        if given:
+            return given.rstrip("/")
+        host = _LOOPBACK.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+
+# A wildcard bind address is reached on the loopback of the same family.
+_LOOPBACK = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104 (maps, binds nothing)

@@ -16,13 +16,17 @@ _DELIVERY_COLUMNS = (
     "id, slug, language, title, lead, body, section, tags, authors, published_at, "
     "first_published_at, updated_at, version"
 )
-_RELATED = """
+# "See also" as a site shows it: only the related articles live now, in the editor's order.
+_RELATED_OF = """
 (SELECT coalesce(jsonb_agg(jsonb_build_object('id', r.id, 'slug', r.slug, 'language', r.language,
                                               'title', r.title) ORDER BY pos), '[]'::jsonb)
-   FROM unnest(a.related) WITH ORDINALITY AS rel(id, pos)
+   FROM unnest({ids}) WITH ORDINALITY AS rel(id, pos)
    JOIN articles r ON r.id = rel.id
   WHERE r.status = 'published' AND r.deleted_at IS NULL
-    AND (r.unpublish_at IS NULL OR r.unpublish_at > now())) AS related"""
+    AND (r.unpublish_at IS NULL OR r.unpublish_at > now()))"""
+_RELATED = _RELATED_OF.format(ids="a.related") + " AS related"
+# The same for a list of ids given (a preview shows an article that is not, or not yet, live).
+_RELATED_LINKS = "SELECT " + _RELATED_OF.format(ids="$1::uuid[]")
 # Readers see what was corrected and when; who recorded it stays in the newsroom.
 _CORRECTIONS = """
 (SELECT coalesce(jsonb_agg(jsonb_build_object('note', c.value->'note', 'at', c.value->'at')
@@ -85,3 +89,40 @@ async def admin_page(
     at, last_id = after or (None, None)
     rows = await conn.fetch(_ADMIN_PAGE, status, section, tag, language, at, last_id, limit)
     return [article_of(row) for row in rows]
+
+
+async def related_links(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """`ids` expanded as delivery expands "see also": the live ones only, in order."""
+    found: list[dict[str, Any]] = await conn.fetchval(_RELATED_LINKS, ids) if ids else []
+    return found
+
+
+_IS_LIVE = f"SELECT ({LIVE}) FROM articles WHERE id = $1"
+# The editorial calendar: embargoes (scheduled publications) and expiries, in time order.
+# unpublish_at always lies after publish_at, so (at, id) names one entry.
+_CALENDAR = """
+SELECT at, kind, id, slug, language, title, section, status, version, owner FROM (
+    SELECT publish_at AS at, 'publish' AS kind, id, slug, language, title, section, status, version, owner
+    FROM articles
+    WHERE status = 'scheduled' AND deleted_at IS NULL AND publish_at >= $1 AND publish_at < $2
+    UNION ALL
+    SELECT unpublish_at, 'unpublish', id, slug, language, title, section, status, version, owner
+    FROM articles
+    WHERE status IN ('published', 'scheduled') AND unpublish_at IS NOT NULL AND deleted_at IS NULL
+      AND unpublish_at >= $1 AND unpublish_at < $2
+) AS entries
+WHERE $3::timestamptz IS NULL OR (at, id) > ($3, $4)
+ORDER BY at, id
+LIMIT $5"""
+
+
+async def is_live(conn: Connection, article_id: uuid.UUID) -> bool:
+    """Whether the delivery API shows the article now (by the very condition it reads with)."""
+    return bool(await conn.fetchval(_IS_LIVE, article_id))
+
+
+async def calendar(
+    conn: Connection, start: datetime, end: datetime, *, after: After, limit: int
+) -> list[dict[str, Any]]:
+    at, last_id = after or (None, None)
+    return [dict(row) for row in await conn.fetch(_CALENDAR, start, end, at, last_id, limit)]

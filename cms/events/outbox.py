@@ -233,3 +233,27 @@ async def prune(conn: Connection, older_than: timedelta, batch: int = 5000) -> i
     """Delete sent events past retention, a batch at a time; returns how many went."""
     status = await conn.execute(_PRUNE, older_than, batch)
     return int(status.split()[-1])
+
+
+@dataclass(frozen=True)
+class ArticleBacklog:
+    """One article's events not yet out: waiting for the relay, or parked."""
+
+    unsent: int
+    parked: int
+    oldest_unsent_at: datetime | None
+    oldest_parked_at: datetime | None
+
+
+_ARTICLE_BACKLOG = """
+SELECT count(*) FILTER (WHERE parked_at IS NULL) AS unsent,
+       count(*) FILTER (WHERE parked_at IS NOT NULL) AS parked,
+       min(created_at) FILTER (WHERE parked_at IS NULL) AS oldest_unsent_at,
+       min(created_at) FILTER (WHERE parked_at IS NOT NULL) AS oldest_parked_at
+FROM outbox WHERE article_id = $1 AND sent_at IS NULL"""
+
+
+async def article_backlog(conn: Connection, article_id: uuid.UUID) -> ArticleBacklog:
+    row = await conn.fetchrow(_ARTICLE_BACKLOG, article_id)
+    assert row is not None  # an aggregate always answers one row
+    return ArticleBacklog(**dict(row))

@@ -78,7 +78,7 @@ class RequestContext:
             log.info(
                 "http.request",
                 method=scope["method"],
-                path=scope["path"],
+                path=_loggable_path(scope["path"], route),
                 route=route,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
@@ -95,3 +95,9 @@ def _route_template(scope: Scope) -> str:
     """The matched route's path template (set by the router), so metrics stay one series per route."""
     route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
+
+
+def _loggable_path(path: str, route: str) -> str:
+    """The path, unless a segment of it is a credential (a `{token}`, such as a preview link's):
+    then the route template, so that log lines never carry a working secret."""
+    return route if "{token}" in route else path

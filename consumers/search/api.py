@@ -11,14 +11,19 @@ from starlette.responses import Response
 
 from cms.platform.db import Connection
 from consumers.runtime.http import (
+    UUID_PARAM,
     Cursor,
     Limit,
+    NotFound,
     Operation,
+    Role,
     Unavailable,
     decode_offset,
     encode_offset,
     json_response,
     parse_query,
+    path_uuid,
+    require_role,
 )
 from consumers.runtime.spec import Store
 from consumers.search import query as search_query
@@ -26,7 +31,7 @@ from consumers.search import store
 from consumers.search.document import config_for
 from consumers.search.query import MAX_QUERY_CHARS, MAX_WORDS
 from consumers.search.settings import SearchSettings
-from consumers.search.store import SearchHit
+from consumers.search.store import Indexed, SearchHit
 
 MAX_OFFSET = 10_000
 
@@ -104,6 +109,17 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
         page = SearchPage(items=hits, next_cursor=encode_offset(end) if more else None)
         return json_response(page, headers={"Cache-Control": "public, max-age=30"})
 
+    async def indexed(request: Request) -> Response:
+        await require_role(request, Role.editor)
+        article_id = path_uuid(request)
+        if index.pool is None:
+            raise Unavailable("the search index is not open yet")
+        async with index.pool.acquire() as conn:
+            found = await store.indexed(conn, article_id)
+        if found is None:
+            raise NotFound(f"article {article_id} is not in the index")
+        return json_response(found, headers={"Cache-Control": "private, no-store"})
+
     return [
         Operation(
             "GET",
@@ -113,5 +129,15 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
             "search",
             query=SearchQuery,
             response=SearchPage,
+        ),
+        Operation(
+            "GET",
+            "/v1/search/articles/{id}",
+            indexed,
+            "Which version of an article the index holds (404: none)",
+            "search",
+            auth=Role.editor,
+            path_params={"id": UUID_PARAM},
+            response=Indexed,
         ),
     ]

@@ -198,3 +198,19 @@ async def search(
         )
         for r in rows
     ]
+
+
+class Indexed(BaseModel):
+    """Which version of an article the index holds."""
+
+    article_id: uuid.UUID
+    version: int
+    indexed_at: datetime
+
+
+_INDEXED = "SELECT article_id, version, indexed_at FROM search.documents WHERE article_id = $1"
+
+
+async def indexed(conn: Connection, article_id: uuid.UUID) -> Indexed | None:
+    row = await conn.fetchrow(_INDEXED, article_id)
+    return None if row is None else Indexed.model_validate(dict(row))

@@ -71,6 +71,10 @@ def _strategy(operation: Any, mode: schemathesis.GenerationMode, known: dict[str
             versions = {name: 1 for name in ("version", "a", "b") if f"{{{name}}}" in path}
             fixed = {"id": article_id, **versions}
             strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
+    if "{token}" in path and "preview_token" in known:
+        strategies.append(
+            operation.as_strategy(generation_mode=mode, path_parameters={"token": known["preview_token"]})
+        )
     if "{slug}" in path:
         strategies.append(
             operation.as_strategy(generation_mode=mode, path_parameters={"slug": known["live_slug"]})

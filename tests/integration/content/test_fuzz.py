@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from cms.app import create_app
 from cms.system import SystemSettings
-from tests.helpers import create_draft, fixture, publish
+from tests.helpers import bearer, create_draft, fixture, free_port, publish
 from tests.integration.fuzz import fuzz
 
 
@@ -44,18 +44,26 @@ async def seeded(
     )
     assert copy.status_code == 200, copy.text
     user_id = await db.fetchval("SELECT user_id FROM api_tokens WHERE name = 'eddie'")
+    preview = await api.post(f"/v1/admin/articles/{draft['id']}/previews", headers=bearer(token["author"]))
+    assert preview.status_code == 201, preview.text
     return {
         "draft_id": draft["id"],
         "live_id": live["id"],
         "live_slug": live["slug"],
         "user_id": str(user_id),
+        "preview_token": preview.json()["token"],
     }
 
 
 @pytest.fixture
 def fuzzed_app(settings: SystemSettings, seeded: dict[str, str]) -> Iterator[Starlette]:
     """An application not yet started: schemathesis starts its lifespan on its own event loop."""
-    yield create_app(settings)
+    # The consumers' status endpoints at a port nothing listens on: /distribution shows them
+    # unknown at once, whatever else this machine serves on CMS_PUBLIC_URL's port.
+    closed = f"http://127.0.0.1:{free_port()}"
+    yield create_app(
+        settings.model_copy(update={"search_url": closed, "social_url": closed, "ads_url": closed})
+    )
     # Closes the pool schemathesis opened, before the test database is dropped.
     schemathesis_asgi.shutdown_lifespans()
 
