@@ -180,7 +180,14 @@ async def test_retry_after_is_honoured_and_a_retry_repeats_the_webhook_id(
         await live_article(api, token)
 
         await eventually(lambda: _answered(receiver, 1), within=15)
-        logged = await attempts(hooks, token["admin"], created)
+        # The receiver has answered before the sender records the attempt: wait for the record.
+        logged: list[dict[str, Any]] = []
+
+        async def all_three_logged() -> bool:
+            logged[:] = await attempts(hooks, token["admin"], created)
+            return len(logged) >= 3
+
+        await eventually(all_three_logged, within=5)
 
     first, second, third = receiver.received
     assert first.webhook_id == second.webhook_id == third.webhook_id
