@@ -561,13 +561,19 @@ async def test_errors_on_delivery_are_never_cached_and_name_no_keys(
         assert_never_cached(answer)
 
 
-async def test_admin_answers_name_no_surrogate_keys(api: httpx2.AsyncClient, token: dict[str, str]) -> None:
-    """An editor's read of an article, draft or live, carries no surrogate keys."""
+async def test_admin_answers_are_private_no_store_without_keys(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An editor's reads (an article, the list, a draft) are private, no-store, without surrogate keys."""
     article = await published(api, token, title="Intern gelesen")
+    draft = await create_draft(api, token["author"], title="Intern entworfen")
 
-    response = await api.get(f"/v1/admin/articles/{article['id']}", headers=bearer(token["editor"]))
+    answers = [
+        await api.get(f"/v1/admin/articles/{article['id']}", headers=bearer(token["editor"])),
+        await api.get(f"/v1/admin/articles/{draft['id']}", headers=bearer(token["author"])),
+        await api.get("/v1/admin/articles", headers=bearer(token["editor"])),
+    ]
 
-    assert response.status_code == 200
-    assert "surrogate-key" not in response.headers
-    assert "xkey" not in response.headers
-    assert "public" not in response.headers.get("cache-control", "")
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    for answer in answers:
+        assert_never_cached(answer)
