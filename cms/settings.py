@@ -11,6 +11,16 @@ from cms.feeds.settings import FeedSettings
 
 class Settings(FeedSettings):
     delivery_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age, seconds")
+    # Shared caches (Varnish, a CDN) are purged by surrogate key when a story changes, so they may
+    # keep an answer longer than browsers, which nobody purges. Equal by default: raise it once
+    # purging runs.
+    delivery_s_maxage: int = Field(default=60, ge=0, description="Cache-Control s-maxage, seconds")
+    delivery_stale_while_revalidate: int = Field(
+        default=300, ge=0, description="Cache-Control stale-while-revalidate, seconds"
+    )
+    delivery_stale_if_error: int = Field(
+        default=86400, ge=0, description="Cache-Control stale-if-error, seconds"
+    )
     event_retention: timedelta = timedelta(days=30)
 
     relay_port: int = Field(default=8001, description="health and metrics of `cms relay`")

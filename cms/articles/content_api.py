@@ -16,7 +16,7 @@ from cms.articles import queries
 from cms.articles.model import SLUG_PATTERN, Language, Slug
 from cms.articles.text import SLUG_MAX
 from cms.events.contract import Block
-from cms.platform import deps, pagination, web
+from cms.platform import cache_keys, deps, pagination, web
 from cms.platform.errors import NotFound
 from cms.platform.openapi import SLUG_PARAM, Header, Operation
 from cms.platform.pagination import Page, PageQuery
@@ -114,7 +114,15 @@ async def list_live(request: Request) -> Response:
     last = items[-1] if len(items) == query.limit else None
     cursor = pagination.encode(last["published_at"], last["id"]) if last else None
     body = _dumps({"items": items, "next_cursor": cursor})
-    return Response(body, media_type=web.JSON, headers=_cache_headers(request))
+    keys = cache_keys.headers(
+        cache_keys.lists(section=query.section, tag=query.tag, language=query.language),
+        (cache_keys.article(item["id"]) for item in items),
+    )
+    # No Last-Modified: the newest item's change time misses an article leaving the list.
+    headers = {"ETag": _etag(body), **_cache_headers(request), **keys}
+    if web.none_match(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=web.JSON, headers=headers)
 
 
 async def get_live(request: Request) -> Response:
@@ -123,10 +131,18 @@ async def get_live(request: Request) -> Response:
     article = await deps.reads(request).run(lambda conn: queries.live_by_slug(conn, slug, query.language))
     if article is None:
         raise NotFound(f"no published article {slug!r}")
+    related_ids = article.pop("related_ids")
     body = _dumps(article)
     # From the bytes, not the version: a "see also" article going away changes the page too.
-    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": tag, "Content-Language": article["language"], **_cache_headers(request)}
+    tag = _etag(body)
+    # Up to 50 tags and 50 "see also" ids may not fit: those then give way to `list:all`.
+    keys = cache_keys.headers(
+        cache_keys.of_article(
+            article["id"], section_slug=article["section"], language_code=article["language"]
+        ),
+        [*map(cache_keys.tag, article["tags"]), *map(cache_keys.article, related_ids)],
+    )
+    headers = {"ETag": tag, "Content-Language": article["language"], **_cache_headers(request), **keys}
     if web.none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=web.JSON, headers=headers)
@@ -153,8 +169,18 @@ def _path_slug(request: Request) -> str:
     return slug
 
 
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
 def _cache_headers(request: Request) -> dict[str, str]:
-    return web.cache_control(_settings(request).delivery_max_age)
+    settings = _settings(request)
+    return web.cache_control(
+        settings.delivery_max_age,
+        s_maxage=settings.delivery_s_maxage,
+        stale_while_revalidate=settings.delivery_stale_while_revalidate,
+        stale_if_error=settings.delivery_stale_if_error,
+    )
 
 
 OPERATIONS = [
@@ -166,6 +192,8 @@ OPERATIONS = [
         "delivery",
         query=LiveListQuery,
         response=Page[LiveSummary],
+        headers=(Header("If-None-Match", "an ETag from an earlier answer: 304 if unchanged"),),
+        extra_responses={304: "Not modified"},
     ),
     Operation(
         "GET",

@@ -39,6 +39,15 @@ WHERE a.slug = $1 AND ($2::text IS NULL OR a.language = $2)
   AND a.status = 'published' AND a.deleted_at IS NULL
   AND (a.unpublish_at IS NULL OR a.unpublish_at > now())
 ORDER BY a.published_at DESC LIMIT 1"""
+# The same with every "see also" id the editor listed, live or not, for the cache keys: one not
+# live yet is not shown, but its publishing changes the page, so the page names it too.
+LIVE_BY_SLUG_WITH_RELATED_IDS = f"""
+SELECT {_DELIVERY_COLUMNS}, {_RELATED}, {_CORRECTIONS}, a.related AS related_ids
+FROM articles a
+WHERE a.slug = $1 AND ($2::text IS NULL OR a.language = $2)
+  AND a.status = 'published' AND a.deleted_at IS NULL
+  AND (a.unpublish_at IS NULL OR a.unpublish_at > now())
+ORDER BY a.published_at DESC LIMIT 1"""
 _LIVE_PAGE = f"""
 SELECT id, slug, language, title, lead, section, tags, authors, published_at, updated_at
 FROM articles
@@ -64,7 +73,8 @@ After = tuple[datetime, uuid.UUID] | None
 
 
 async def live_by_slug(conn: Connection, slug: str, language: str | None) -> dict[str, Any] | None:
-    row = await conn.fetchrow(LIVE_BY_SLUG, slug, language)
+    """The live article, plus `related_ids`: every "see also" id listed, shown or not."""
+    row = await conn.fetchrow(LIVE_BY_SLUG_WITH_RELATED_IDS, slug, language)
     return None if row is None else dict(row)
 
 

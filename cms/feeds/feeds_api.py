@@ -18,7 +18,7 @@ from cms.articles.model import SLUG_PATTERN, Language
 from cms.articles.text import SLUG_MAX
 from cms.feeds import feed, queries, sitemap
 from cms.feeds.links import public
-from cms.platform import deps, pagination, web
+from cms.platform import cache_keys, deps, pagination, web
 from cms.platform.db import Connection
 from cms.platform.errors import BadRequest, NotAcceptable, NotFound
 from cms.platform.openapi import SLUG_PARAM, Endpoint, Header, Operation
@@ -87,7 +87,14 @@ async def _feed(request: Request, fmt: feed.Format, scope: Scope) -> Response:
         full_text=full,
     )
     body = feed.render(items, channel, fmt)
-    headers = {"Content-Language": channel.language, **_validators(body, clock), **_cache(settings)}
+    keys = cache_keys.headers(
+        [
+            cache_keys.feed(scope if name is None else f"{scope}:{name}"),
+            *cache_keys.lists(section=section, tag=tag, language=query.language),
+        ],
+        (cache_keys.article(item["id"]) for item in items),
+    )
+    headers = {"Content-Language": channel.language, **_validators(body, clock), **_cache(settings), **keys}
     if _not_modified(request, headers, clock):
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers, media_type=feed.MEDIA_TYPES[fmt])
@@ -129,7 +136,7 @@ async def sitemap_index(request: Request) -> Response:
         start = page.next_start
     entries.append(sitemap.IndexEntry(public(settings.public_url, NEWS_PATH), None))
     body = sitemap.index(entries)
-    headers = {**_validators(body, clock), **_cache(settings)}
+    headers = {**_validators(body, clock), **_cache(settings), **_SITEMAP_KEYS}
     if _not_modified(request, headers, clock):
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers, media_type=sitemap.MEDIA_TYPE)
@@ -144,7 +151,7 @@ async def sitemap_page(request: Request) -> Response:
     reads = deps.reads(request)
     size = settings.sitemap_page_size
     clock = await reads.run(queries.clock)
-    headers = {**_last_modified(clock), **_cache(settings)}
+    headers = {**_last_modified(clock), **_cache(settings), **_SITEMAP_KEYS}
     if _not_modified(request, headers, clock):
         return Response(status_code=304, headers=headers)
     first = await reads.run(lambda conn: queries.urls_from(conn, start, min(CHUNK, size)))
@@ -184,7 +191,7 @@ async def news_sitemap(request: Request) -> Response:
     site = sitemap.Site(settings.public_url, settings.article_url_pattern)
     body = sitemap.news(rows, site, settings.publication_name)
     # No Last-Modified: articles leave this sitemap as they age, which no change time records.
-    headers = {"ETag": _etag(body), **_cache(settings)}
+    headers = {"ETag": _etag(body), **_cache(settings), **_SITEMAP_KEYS}
     if _not_modified(request, headers, None):
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers, media_type=sitemap.MEDIA_TYPE)
@@ -256,7 +263,17 @@ def _path_slug(request: Request, scope: Scope) -> str:
 
 
 def _cache(settings: Settings) -> dict[str, str]:
-    return web.cache_control(settings.delivery_max_age)
+    return web.cache_control(
+        settings.delivery_max_age,
+        s_maxage=settings.delivery_s_maxage,
+        stale_while_revalidate=settings.delivery_stale_while_revalidate,
+        stale_if_error=settings.delivery_stale_if_error,
+    )
+
+
+# A sitemap names up to 50,000 articles, far more than a header holds: it depends on every live
+# article, which is what `list:all` says (every change to one purges it).
+_SITEMAP_KEYS = cache_keys.headers([cache_keys.SITEMAP, cache_keys.ALL])
 
 
 def _settings(request: Request) -> Settings:

@@ -13,6 +13,11 @@ from cms.platform import request_ids
 log = structlog.get_logger("cms.access")
 
 _REQUEST_ID = b"x-request-id"
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = b"private, no-store"
+# An answer to a caller who sent credentials (a token, a session cookie: the admin API, drafts,
+# autosaves) is that caller's alone: unless its endpoint said how to cache it, no cache keeps it.
+_CREDENTIALS = (b"authorization", b"cookie")
 
 
 class HttpMetrics:
@@ -66,7 +71,10 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (_REQUEST_ID, request_id.encode())]
+                headers = [*message.get("headers", ()), (_REQUEST_ID, request_id.encode())]
+                if _credentialed(scope) and not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
+                    headers.append((_CACHE_CONTROL, _NO_STORE))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -84,6 +92,10 @@ class RequestContext:
                 duration_ms=round(elapsed * 1000, 2),
             )
             structlog.contextvars.clear_contextvars()
+
+
+def _credentialed(scope: Scope) -> bool:
+    return any(name in _CREDENTIALS for name, _ in scope["headers"])
 
 
 def _request_id(scope: Scope) -> str:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from cms.platform import db
 from cms.platform.errors import CmsError, Unavailable
+from cms.platform.web import NO_STORE
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +37,10 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=MEDIA_TYPE)
+    # An error is never cached, by the client or a CDN: a 404 cached for a story about to be
+    # published, or a 503 cached past the outage, would outlive its cause. No surrogate keys.
+    sent = {**(headers or {}), "Cache-Control": NO_STORE}
+    return Response(orjson.dumps(body), status_code=status, headers=sent, media_type=MEDIA_TYPE)
 
 
 async def cms_error(request: Request, exc: Exception) -> Response:

@@ -40,9 +40,26 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def cache_control(max_age: int) -> dict[str, str]:
-    """What public reads (delivery, feeds, sitemaps) may be cached for, by browsers and CDNs."""
-    return {"Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age * 5}"}
+def cache_control(
+    max_age: int,
+    *,
+    s_maxage: int | None = None,
+    stale_while_revalidate: int | None = None,
+    stale_if_error: int | None = None,
+) -> dict[str, str]:
+    """What public reads (delivery, feeds, sitemaps) may be cached for: `max-age` by browsers,
+    `s-maxage` by shared caches (which a purge keeps fresh), served stale while one fetches
+    anew (RFC 5861) or while the origin fails."""
+    swr = max_age * 5 if stale_while_revalidate is None else stale_while_revalidate
+    directives = [f"public, max-age={max_age}"]
+    directives += [f"s-maxage={s_maxage}"] if s_maxage is not None else []
+    directives.append(f"stale-while-revalidate={swr}")
+    directives += [f"stale-if-error={stale_if_error}"] if stale_if_error is not None else []
+    return {"Cache-Control": ", ".join(directives)}
+
+
+# Previews, drafts, admin and error answers: for this client only, and not even kept by it.
+NO_STORE = "private, no-store"
 
 
 def none_match(if_none_match: str | None, tag: str) -> bool:

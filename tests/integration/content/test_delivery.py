@@ -9,7 +9,9 @@ import asyncpg
 import httpx2
 import pytest
 
+from cms.system import SystemSettings
 from tests.helpers import action, bearer, create_draft, fixture, patch, publish
+from tests.integration.content.feed_helpers import feeds_client
 
 Record = asyncpg.Record
 
@@ -406,3 +408,172 @@ async def create_via_api(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+# surrogate keys and Cache-Control: what a CDN or Varnish keeps, and what purges it
+
+DEFAULT_CACHE_CONTROL = "public, max-age=60, s-maxage=60, stale-while-revalidate=300, stale-if-error=86400"
+
+
+def keys_of(response: httpx2.Response) -> list[str]:
+    """The surrogate keys, checked to be the same in Surrogate-Key (Fastly) and xkey (Varnish)."""
+    assert response.headers["surrogate-key"] == response.headers["xkey"]
+    return response.headers["surrogate-key"].split()
+
+
+def assert_never_cached(response: httpx2.Response) -> None:
+    assert response.headers["cache-control"] == "private, no-store"
+    assert "surrogate-key" not in response.headers
+    assert "xkey" not in response.headers
+
+
+async def test_an_article_names_itself_its_section_tags_language_and_every_see_also(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An article's keys: its id, section, tags, language and each "see also" id, shown or not yet live."""
+    shown = await published(api, token, title="Hintergrund")
+    not_yet = await create_draft(api, token["author"], title="Kommt noch")
+    article = await published(
+        api,
+        token,
+        title="Mit Schlagworten",
+        section="politik",
+        tags=["eu", "wahl"],
+        related=[shown["id"], not_yet["id"]],
+    )
+
+    response = await by_slug(api, article)
+    not_modified = await by_slug(api, article, **{"If-None-Match": response.headers["etag"]})
+
+    assert response.status_code == 200
+    assert keys_of(response) == [
+        f"article:{article['id']}",
+        "section:politik",
+        "language:de",
+        "tag:eu",
+        "tag:wahl",
+        f"article:{shown['id']}",
+        f"article:{not_yet['id']}",  # its publishing will put it on this page: purging it must reach here
+    ]
+    assert "related_ids" not in response.json()
+    assert response.headers["cache-control"] == DEFAULT_CACHE_CONTROL
+    assert not_modified.status_code == 304
+    assert keys_of(not_modified) == keys_of(response)
+    assert not_modified.headers["cache-control"] == DEFAULT_CACHE_CONTROL
+
+
+async def test_an_article_with_too_many_keys_falls_back_to_list_all_within_the_cap(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """50 long tags and 20 "see also" ids overflow it: they give way to list:all; its own keys stay."""
+    tags = [f"{n:02d}-" + "x" * 117 for n in range(50)]
+    related = [(await create_draft(api, token["author"], title=f"Verweis {n}"))["id"] for n in range(20)]
+    article = await published(
+        api, token, title="Viele Schlagworte", section="politik", tags=tags, related=related
+    )
+
+    response = await by_slug(api, article)
+
+    assert response.status_code == 200, response.text
+    assert len(response.headers["surrogate-key"]) <= 7000
+    assert keys_of(response) == [f"article:{article['id']}", "section:politik", "language:de", "list:all"]
+
+
+async def test_a_list_names_its_lists_and_every_article_on_the_page(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """The list is list:all, or one key per filter; and it names the id of each article it shows."""
+    other = await published(api, token, title="Woanders", section="sport")
+    article = await published(api, token, title="Gefiltert", section="politik", tags=["eu"])
+
+    everything = await api.get("/v1/content/articles")
+    filtered = await api.get(
+        "/v1/content/articles", params={"section": "politik", "tag": "eu", "language": "de"}
+    )
+
+    assert keys_of(everything) == ["list:all", f"article:{article['id']}", f"article:{other['id']}"]
+    assert keys_of(filtered) == [
+        "list:section:politik",
+        "list:tag:eu",
+        "list:language:de",
+        f"article:{article['id']}",
+    ]
+    assert everything.headers["cache-control"] == DEFAULT_CACHE_CONTROL
+
+
+async def test_the_list_answers_304_to_its_etag_until_it_changes(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """The list has a strong ETag: 304 with its keys while unchanged, a 200 once an article is published."""
+    await published(api, token, title="Erste")
+    first = await api.get("/v1/content/articles")
+    etag = first.headers["etag"]
+
+    again = await api.get("/v1/content/articles", headers={"If-None-Match": etag})
+    newer = await published(api, token, title="Zweite")
+    changed = await api.get("/v1/content/articles", headers={"If-None-Match": etag})
+
+    assert etag.startswith('"')
+    assert etag.endswith('"')
+    assert again.status_code == 304
+    assert again.content == b""
+    assert keys_of(again) == keys_of(first)
+    assert again.headers["cache-control"] == DEFAULT_CACHE_CONTROL
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert changed.json()["items"][0]["id"] == newer["id"]
+    assert f"article:{newer['id']}" in keys_of(changed)
+
+
+async def test_cache_control_directives_are_settings(settings: SystemSettings, token: dict[str, str]) -> None:
+    """max-age, s-maxage, stale-while-revalidate and stale-if-error come from the delivery settings."""
+    changed = {
+        "delivery_max_age": 5,
+        "delivery_s_maxage": 600,
+        "delivery_stale_while_revalidate": 30,
+        "delivery_stale_if_error": 3600,
+    }
+    async with feeds_client(settings, **changed) as client:
+        response = await client.get("/v1/content/articles")
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == (
+        "public, max-age=5, s-maxage=600, stale-while-revalidate=30, stale-if-error=3600"
+    )
+
+
+async def test_errors_on_delivery_are_never_cached_and_name_no_keys(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """Delivery's 404s and 422s are private, no-store, without surrogate keys: no CDN keeps an error."""
+    draft = await create_draft(api, token["author"], title="Nicht live")
+
+    answers = [
+        await api.get("/v1/content/articles/gibt-es-nicht"),
+        await api.get(f"/v1/content/articles/{draft['slug']}"),
+        await api.get("/v1/content/articles", params={"limit": "1000"}),
+        await api.get("/v1/content/articles", params={"cursor": "kaputt"}),
+    ]
+
+    assert [a.status_code for a in answers] == [404, 404, 422, 422]
+    for answer in answers:
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert_never_cached(answer)
+
+
+async def test_admin_answers_are_private_no_store_without_keys(
+    api: httpx2.AsyncClient, token: dict[str, str]
+) -> None:
+    """An editor's reads (an article, the list, a draft) are private, no-store, without surrogate keys."""
+    article = await published(api, token, title="Intern gelesen")
+    draft = await create_draft(api, token["author"], title="Intern entworfen")
+
+    answers = [
+        await api.get(f"/v1/admin/articles/{article['id']}", headers=bearer(token["editor"])),
+        await api.get(f"/v1/admin/articles/{draft['id']}", headers=bearer(token["author"])),
+        await api.get("/v1/admin/articles", headers=bearer(token["editor"])),
+    ]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    for answer in answers:
+        assert_never_cached(answer)

@@ -19,6 +19,13 @@ from tests.integration.content.feed_helpers import PUBLIC_URL, feeds_client, liv
 
 RSS = "/v1/feeds/rss.xml"
 ATOM = "/v1/feeds/atom.xml"
+CACHE_SETTINGS = {
+    "delivery_max_age": 120,
+    "delivery_s_maxage": 900,
+    "delivery_stale_while_revalidate": 600,
+    "delivery_stale_if_error": 7200,
+}
+CACHE_CONTROL = "public, max-age=120, s-maxage=900, stale-while-revalidate=600, stale-if-error=7200"
 
 
 def read(response: httpx2.Response) -> Any:
@@ -167,7 +174,7 @@ async def test_if_none_match_with_the_etag_answers_304_until_the_feed_changes(
 ) -> None:
     """ETag: the same feed answers 304 with its validators and cache headers; a change gives a 200."""
     article = await live(api, token, title="Zwischengespeichert")
-    async with feeds_client(settings, delivery_max_age=120) as client:
+    async with feeds_client(settings, **CACHE_SETTINGS) as client:
         first = await client.get(RSS)
         again = await client.get(RSS, headers={"If-None-Match": first.headers["etag"]})
         edited = await patch(api, token["editor"], article, title="Geändert")
@@ -178,7 +185,8 @@ async def test_if_none_match_with_the_etag_answers_304_until_the_feed_changes(
     assert again.content == b""
     assert again.headers["etag"] == first.headers["etag"]
     assert again.headers["cache-control"] == first.headers["cache-control"]
-    assert first.headers["cache-control"] == "public, max-age=120, stale-while-revalidate=600"
+    assert first.headers["cache-control"] == CACHE_CONTROL
+    assert again.headers["surrogate-key"] == first.headers["surrogate-key"]
     assert changed.status_code == 200
     assert changed.headers["etag"] != first.headers["etag"]
     assert "Geändert" in changed.text
@@ -280,11 +288,11 @@ async def test_feeds_use_the_delivery_apis_cache_control(
 ) -> None:
     """Feeds are cached as the delivery API's answers are: the same Cache-Control."""
     await live(api, token, title="Cache")
-    async with feeds_client(settings, delivery_max_age=30) as client:
+    async with feeds_client(settings, **CACHE_SETTINGS) as client:
         delivery = await client.get("/v1/content/articles")
         feeds = [await client.get(path) for path in (RSS, ATOM, "/v1/feeds/tags/x/rss.xml")]
 
-    assert delivery.headers["cache-control"] == "public, max-age=30, stale-while-revalidate=150"
+    assert delivery.headers["cache-control"] == CACHE_CONTROL
     assert all(response.headers["cache-control"] == delivery.headers["cache-control"] for response in feeds)
 
 
@@ -313,3 +321,53 @@ async def test_bad_paths_queries_and_accept_headers_are_4xx_problems(
         # Readers' usual lists are fine, and so is a browser's.
         for accept in ("application/rss+xml, application/atom+xml;q=0.9", "text/html,*/*;q=0.8", "text/*"):
             assert (await client.get(RSS, headers={"Accept": accept})).status_code == 200, accept
+
+
+async def test_a_feed_names_its_feed_its_lists_and_every_article_in_it(
+    api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
+) -> None:
+    """Feed keys: feed:<scope>, the list it is (list:all or per filter) and each article id it carries."""
+    other = await live(api, token, title="Sport", section="sport")
+    article = await live(api, token, title="Politik", section="politik", tags=["eu"])
+
+    async with feeds_client(settings) as client:
+        site = await client.get(RSS)
+        section = await client.get("/v1/feeds/sections/politik/atom.xml", params={"language": "de"})
+        tagged = await client.get("/v1/feeds/tags/eu/rss.xml")
+
+    assert [r.status_code for r in (site, section, tagged)] == [200, 200, 200]
+    assert site.headers["xkey"] == site.headers["surrogate-key"]
+    assert site.headers["surrogate-key"].split() == [
+        "feed:site",
+        "list:all",
+        f"article:{article['id']}",
+        f"article:{other['id']}",
+    ]
+    assert section.headers["surrogate-key"].split() == [
+        "feed:section:politik",
+        "list:section:politik",
+        "list:language:de",
+        f"article:{article['id']}",
+    ]
+    assert tagged.headers["surrogate-key"].split() == [
+        "feed:tag:eu",
+        "list:tag:eu",
+        f"article:{article['id']}",
+    ]
+
+
+async def test_a_feed_error_is_never_cached_and_names_no_keys(
+    api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
+) -> None:
+    """A 404 or 406 from the feeds is private, no-store, without surrogate keys."""
+    async with feeds_client(settings) as client:
+        answers = [
+            await client.get("/v1/feeds/sections/Not_A_Slug/rss.xml"),
+            await client.get(RSS, headers={"Accept": "application/json"}),
+        ]
+
+    assert [a.status_code for a in answers] == [404, 406]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "private, no-store"
+        assert "surrogate-key" not in answer.headers
+        assert "xkey" not in answer.headers

@@ -36,6 +36,7 @@ def assert_private(response: httpx2.Response) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "etag" not in response.headers
     assert "surrogate-key" not in response.headers
+    assert "xkey" not in response.headers
 
 
 async def test_a_preview_shows_a_draft_in_the_delivery_shape_kept_out_of_every_cache(

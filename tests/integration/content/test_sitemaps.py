@@ -268,3 +268,20 @@ async def test_bad_cursors_pages_past_the_end_and_accepts_without_xml_are_4xx_pr
             response = await client.get(path, headers=headers)
             assert response.status_code == status, (path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_sitemap_names_sitemap_and_list_all_not_its_articles(
+    api: httpx2.AsyncClient, token: dict[str, str], settings: SystemSettings
+) -> None:
+    """Sitemaps (up to 50,000 URLs) name `sitemap` and `list:all`, never each article, in 200s and 304s."""
+    article = await live(api, token, title="Im Sitemap")
+    async with feeds_client(settings) as client:
+        answers = [await client.get(path) for path in (INDEX, PAGE, NEWS_SITEMAP)]
+        not_modified = await client.get(INDEX, headers={"If-None-Match": answers[0].headers["etag"]})
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert not_modified.status_code == 304
+    for answer in [*answers, not_modified]:
+        assert answer.headers["surrogate-key"] == answer.headers["xkey"] == "sitemap list:all"
+        assert answer.headers["cache-control"].startswith("public, max-age=60, s-maxage=60, ")
+        assert article["id"] not in answer.headers["surrogate-key"]
