@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -151,57 +153,78 @@ async def submit_article(request: Request) -> Response:
     return _article(article)
 
 
-async def publish_article(request: Request) -> Response:
-    actor = await _caller(request, Role.editor)
+# An action on one article with a body: authenticate, read the body without holding a pooled
+# connection, then take one for the action's transaction.
+Action = Callable[[Connection, uuid.UUID, web.M, int | None, service.Context], Awaitable[Article]]
+
+
+async def _act(
+    request: Request, role: Role, model: type[web.M], action: Action[web.M], *, optional: bool = False
+) -> Response:
+    actor = await _caller(request, role)
     article_id = web.path_uuid(request)
-    body = await _body(request, PublishRequest, optional=True)
+    body = await _body(request, model, optional=optional)
     async with deps.pool(request).acquire() as conn:
         ctx = request_context(request, actor)
-        article = await service.publish(conn, article_id, body.publish_at, _if_match_optional(request), ctx)
+        article = await action(conn, article_id, body, _if_match_optional(request), ctx)
     return _article(article)
+
+
+async def publish_article(request: Request) -> Response:
+    return await _act(
+        request,
+        Role.editor,
+        PublishRequest,
+        lambda conn, article_id, body, if_match, ctx: service.publish(
+            conn, article_id, body.publish_at, if_match, ctx
+        ),
+        optional=True,
+    )
 
 
 async def unpublish_article(request: Request) -> Response:
-    actor = await _caller(request, Role.editor)
-    article_id = web.path_uuid(request)
-    body = await _body(request, UnpublishRequest, optional=True)
-    async with deps.pool(request).acquire() as conn:
-        ctx = request_context(request, actor)
-        article = await service.unpublish(
-            conn, article_id, body.unpublish_at, _if_match_optional(request), ctx
-        )
-    return _article(article)
+    return await _act(
+        request,
+        Role.editor,
+        UnpublishRequest,
+        lambda conn, article_id, body, if_match, ctx: service.unpublish(
+            conn, article_id, body.unpublish_at, if_match, ctx
+        ),
+        optional=True,
+    )
 
 
 async def correct_article(request: Request) -> Response:
-    actor = await _caller(request, Role.editor)
-    article_id = web.path_uuid(request)
-    body = await _body(request, CorrectionRequest)
-    async with deps.pool(request).acquire() as conn:
-        ctx = request_context(request, actor)
-        article = await service.correct(conn, article_id, body.note, _if_match_optional(request), ctx)
-    return _article(article)
+    return await _act(
+        request,
+        Role.editor,
+        CorrectionRequest,
+        lambda conn, article_id, body, if_match, ctx: service.correct(
+            conn, article_id, body.note, if_match, ctx
+        ),
+    )
 
 
 async def kill_article(request: Request) -> Response:
-    actor = await _caller(request, Role.editor)
-    article_id = web.path_uuid(request)
-    body = await _body(request, KillRequest)
-    async with deps.pool(request).acquire() as conn:
-        ctx = request_context(request, actor)
-        article = await service.kill(conn, article_id, body.reason, _if_match_optional(request), ctx)
-    return _article(article)
+    return await _act(
+        request,
+        Role.editor,
+        KillRequest,
+        lambda conn, article_id, body, if_match, ctx: service.kill(
+            conn, article_id, body.reason, if_match, ctx
+        ),
+    )
 
 
 async def restore_killed_article(request: Request) -> Response:
-    actor = await _caller(request, Role.admin)
-    article_id = web.path_uuid(request)
-    body = await _body(request, RestoreKilledRequest)
-    async with deps.pool(request).acquire() as conn:
-        ctx = request_context(request, actor)
-        if_match = _if_match_optional(request)
-        article = await service.restore_killed(conn, article_id, body.reason, if_match, ctx)
-    return _article(article)
+    return await _act(
+        request,
+        Role.admin,
+        RestoreKilledRequest,
+        lambda conn, article_id, body, if_match, ctx: service.restore_killed(
+            conn, article_id, body.reason, if_match, ctx
+        ),
+    )
 
 
 async def list_takedowns(request: Request) -> Response:
