@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import structlog
+
 from consumers.runtime.spec import Bound, ConsumerSpec
 from consumers.search import api, handler
+from consumers.search.compounds import Splitter
 from consumers.search.settings import SearchSettings
+
+log = structlog.get_logger(__name__)
 
 
 def _bind(settings: SearchSettings) -> Bound:
-    return Bound(handler.apply, lambda holder: api.operations(holder, settings))
+    splitter = Splitter(settings.search_compound_dictionary)
+    if not splitter.available:
+        log.warning("search.no_compound_dictionary", path=str(settings.search_compound_dictionary))
+    indexer = handler.Indexer(splitter)
+    return Bound(indexer.apply, lambda holder: api.operations(holder, settings))
 
 
 SPEC = ConsumerSpec(

@@ -26,8 +26,8 @@ from consumers.runtime.http import (
     require_role,
 )
 from consumers.runtime.spec import Store
+from consumers.search import matching, store, suggest_api
 from consumers.search import query as search_query
-from consumers.search import store
 from consumers.search.document import config_for
 from consumers.search.query import MAX_QUERY_CHARS, MAX_WORDS
 from consumers.search.settings import SearchSettings
@@ -59,6 +59,9 @@ class SearchQuery(BaseModel):
 class SearchPage(BaseModel):
     items: list[SearchHit]
     next_cursor: str | None
+    did_you_mean: str | None = Field(
+        default=None, description="when nothing matched: the query with unknown words replaced by known ones"
+    )
 
 
 async def find(
@@ -82,7 +85,8 @@ async def _find_in_transaction(
     async with conn.transaction(readonly=True):
         await store.limit_statement_time(conn, settings.search_statement_timeout)
         config = config_for(query.language) if query.language else None
-        plan = search_query.plan(await store.forms(conn, query.q, config))
+        spellings = await matching.spellings(conn, query.q, config, settings.search_variants_per_word)
+        plan = search_query.plan(await store.forms(conn, query.q, config, spellings))
         if plan is None or offset >= settings.search_max_candidates:
             return []
         return await store.search(
@@ -97,6 +101,16 @@ async def _find_in_transaction(
         )
 
 
+async def _did_you_mean(conn: Connection, query: SearchQuery, settings: SearchSettings) -> str | None:
+    async with conn.transaction(readonly=True):
+        await store.limit_statement_time(conn, settings.search_statement_timeout)
+        config = config_for(query.language) if query.language else None
+        try:
+            return await matching.did_you_mean(conn, query.q, config, settings.search_did_you_mean_similarity)
+        except asyncpg.QueryCanceledError:
+            return None  # a correction is a courtesy: no answer rather than none at all
+
+
 def operations(index: Store, settings: SearchSettings) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
@@ -106,7 +120,10 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
         hits = await index.reads.run(lambda conn: find(conn, query, offset, settings))
         end = offset + query.limit
         more = len(hits) == query.limit and end <= MAX_OFFSET and end < settings.search_max_candidates
-        page = SearchPage(items=hits, next_cursor=encode_offset(end) if more else None)
+        other = None
+        if not hits and offset == 0:
+            other = await index.reads.run(lambda conn: _did_you_mean(conn, query, settings))
+        page = SearchPage(items=hits, next_cursor=encode_offset(end) if more else None, did_you_mean=other)
         return json_response(page, headers={"Cache-Control": "public, max-age=30"})
 
     async def indexed(request: Request) -> Response:
@@ -130,6 +147,7 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
             query=SearchQuery,
             response=SearchPage,
         ),
+        suggest_api.operation(index, settings),
         Operation(
             "GET",
             "/v1/search/articles/{id}",

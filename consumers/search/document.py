@@ -10,19 +10,20 @@ import nh3
 
 from cms.events.contract import Article, Block, Heading, Image, ListBlock, Paragraph, Quote
 
-# PostgreSQL's text search configurations by primary language subtag; `simple` for the rest
-# (no stemming, but still word matching).
+# Our own configurations (migration 0006: PostgreSQL's, with accents folded) for the languages
+# we fold; PostgreSQL's by primary language subtag for the others; `search.simple` for the
+# rest (no stemming, but still word matching, accents folded).
+GERMAN = "search.german"
+FOLDED = {"de": GERMAN, "en": "search.english", "fr": "search.french"}
+FALLBACK = "search.simple"
 CONFIGS = {
     "ar": "arabic",
     "ca": "catalan",
     "da": "danish",
-    "de": "german",
     "el": "greek",
-    "en": "english",
     "es": "spanish",
     "eu": "basque",
     "fi": "finnish",
-    "fr": "french",
     "ga": "irish",
     "hi": "hindi",
     "hu": "hungarian",
@@ -43,7 +44,7 @@ CONFIGS = {
     "ta": "tamil",
     "tr": "turkish",
     "yi": "yiddish",
-}
+} | FOLDED
 
 
 # Snippets are cut from the first this many characters of lead and body: ts_headline parses
@@ -54,7 +55,7 @@ _WORD_TAIL = re.compile(r"\s\S*\Z")  # linear: each try stops at the next whites
 
 
 def config_for(language: str) -> str:
-    return CONFIGS.get(language.split("-")[0].lower(), "simple")
+    return CONFIGS.get(language.split("-")[0].lower(), FALLBACK)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field
 
@@ -17,3 +18,12 @@ class SearchSettings(ConsumerSettings):
     # and ranks at most this many of the newest matching articles.
     search_statement_timeout: timedelta = Field(default=timedelta(seconds=2), gt=timedelta(0))
     search_max_candidates: int = Field(default=1000, ge=100, le=100_000)
+
+    # Matching as readers type. German compounds are split with this Hunspell dictionary
+    # (Debian: hunspell-de-de); without it (None, or no such file) they are not, and the
+    # consumer says so at start.
+    search_compound_dictionary: Path | None = Path("/usr/share/hunspell/de_DE.dic")
+    # Indexed spellings of a name OR-ed with each query word (Schoigu for Shoigu), at most.
+    search_variants_per_word: int = Field(default=2, ge=0, le=5)
+    # "Did you mean": how similar (pg_trgm similarity, 0..1) a known word must be to offer it.
+    search_did_you_mean_similarity: float = Field(default=0.4, ge=0.1, le=1.0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -18,7 +20,7 @@ _UPSERT = """
 INSERT INTO search.documents AS d (article_id, language, slug, title, section, tags, published_at,
                                    version, config, snippet_text, tsv, truncated)
 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10, t.tsv, t.truncated
-FROM search.document_tsv($9::regconfig, $4, $11, $12, $6) AS t
+FROM search.document_tsv($9::regconfig, $4, $11, $12, $6, $13) AS t
 ON CONFLICT (article_id) DO UPDATE SET
     language = excluded.language, slug = excluded.slug, title = excluded.title,
     section = excluded.section, tags = excluded.tags, published_at = excluded.published_at,
@@ -30,6 +32,8 @@ _REMOVE = "DELETE FROM search.documents WHERE article_id = $1"
 # The query as each configuration parses it: the one of the language asked for, or else those
 # of the documents present (a loose scan of documents_config: one probe per configuration,
 # rather than all ~30 configurations PostgreSQL has, which multiplied the work of a search).
+# Each asked word is OR-ed with its spelling variants ($3, $4, $5: see search.with_variants);
+# the query's own size (`nodes`) is what the bounds judge, the variants being bounded apart.
 _FORMS = """
 WITH RECURSIVE present(config) AS (
     (SELECT config FROM search.documents ORDER BY config LIMIT 1)
@@ -42,8 +46,9 @@ configs(config) AS (
     UNION ALL
     SELECT $2::regconfig WHERE $2::regconfig IS NOT NULL
 )
-SELECT config::text AS config, q::text AS query, querytree(q) AS indexable, numnode(q) AS nodes
-FROM configs, websearch_to_tsquery(config, $1) AS q
+SELECT config::text AS config, q::text AS query, querytree(q) AS indexable, numnode(parsed) AS nodes
+FROM configs, websearch_to_tsquery(config, $1) AS parsed,
+     search.with_variants(parsed, config, $3::text[], $4::text[], $5::regconfig[]) AS q
 ORDER BY config::text"""
 
 # Ranking: cover density normalised to 0..1, times a mild recency boost (at most +25 %,
@@ -94,6 +99,15 @@ SELECT article_id, slug, language, title, section, published_at, rank,
 FROM hits ORDER BY rank DESC, article_id"""
 
 
+@dataclass(frozen=True)
+class Spelling:
+    """Another spelling of a word of the query, for one configuration or (None) for all."""
+
+    asked: str
+    variant: str
+    config: str | None = None
+
+
 class SearchTimedOut(Unavailable):
     """The search took longer than public search may hold the database."""
 
@@ -101,7 +115,7 @@ class SearchTimedOut(Unavailable):
     headers: ClassVar[dict[str, str] | None] = {"Retry-After": "2"}
 
 
-def _timed_out() -> SearchTimedOut:
+def timed_out() -> SearchTimedOut:
     return SearchTimedOut("the search took too long; try again shortly, or with fewer or rarer words")
 
 
@@ -118,8 +132,9 @@ class SearchHit(BaseModel):
     snippet: str = Field(description="escaped text; matches wrapped in <mark>")
 
 
-async def upsert(conn: Connection, doc: Document) -> bool:
-    """True when the body was too long for a tsvector and only its beginning is indexed."""
+async def upsert(conn: Connection, doc: Document, extra: str = "") -> bool:
+    """True when the body was too long for a tsvector and only its beginning is indexed.
+    `extra`: words indexed besides the text, at the lowest weight (see additions.py)."""
     truncated: bool = await conn.fetchval(
         _UPSERT,
         uuid.UUID(doc.article_id),
@@ -134,6 +149,7 @@ async def upsert(conn: Connection, doc: Document) -> bool:
         doc.snippet_text,
         doc.lead,
         doc.body,
+        extra,
     )
     return truncated
 
@@ -142,12 +158,22 @@ async def remove(conn: Connection, article_id: uuid.UUID) -> None:
     await conn.execute(_REMOVE, article_id)
 
 
-async def forms(conn: Connection, q: str, config: str | None) -> list[Form]:
-    """The query as `config` parses it, or (None) as each configuration of the index does."""
+async def forms(
+    conn: Connection, q: str, config: str | None, variants: Sequence[Spelling] = ()
+) -> list[Form]:
+    """The query as `config` parses it, or (None) as each configuration of the index does;
+    each asked word of `variants` OR-ed with its variant (in its configuration, or all)."""
     try:
-        rows = await conn.fetch(_FORMS, q, config)
+        rows = await conn.fetch(
+            _FORMS,
+            q,
+            config,
+            [v.asked for v in variants],
+            [v.variant for v in variants],
+            [v.config for v in variants],
+        )
     except asyncpg.QueryCanceledError:
-        raise _timed_out() from None
+        raise timed_out() from None
     return [Form(r["config"], r["query"], r["indexable"], r["nodes"]) for r in rows]
 
 
@@ -184,7 +210,7 @@ async def search(
             offset,
         )
     except asyncpg.QueryCanceledError:
-        raise _timed_out() from None
+        raise timed_out() from None
     return [
         SearchHit(
             id=r["article_id"],

@@ -1,0 +1,38 @@
+"""What the index adds to a document's own text so that readers find it as they type: compound
+parts and umlaut spellings (German), and the words that feed suggestions. Pure, CPU-bound
+(run it off the event loop): the cost grows with the number of distinct words, which is capped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consumers.search.compounds import Splitter
+from consumers.search.document import GERMAN, Document
+from consumers.search.variants import Word, umlaut_spelling, words_of
+
+# Distinct words per document that go into the vocabulary and are tried as compounds: an
+# article has a few hundred; a 2 MiB one of made-up words would otherwise cost seconds.
+MAX_WORDS = 5_000
+COMPOUND_MIN_CHARS = 7
+
+
+@dataclass(frozen=True)
+class Additions:
+    extra: str  # indexed at weight D, after the text (see search.document_tsv)
+    words: list[Word]  # the vocabulary of the whole text
+    headline: list[Word]  # those of title and lead: what a suggestion is ranked by
+
+
+def additions_of(doc: Document, splitter: Splitter) -> Additions:
+    words = words_of(f"{doc.title}\n{doc.lead}\n{doc.body}", MAX_WORDS)
+    headline = words_of(f"{doc.title}\n{doc.lead}", MAX_WORDS)
+    extra: list[str] = []
+    if doc.config == GERMAN:
+        for word in words:
+            if len(word.word) >= COMPOUND_MIN_CHARS:
+                extra.extend(splitter.parts(word.word))
+            spelled = umlaut_spelling(word.word)
+            if spelled is not None:
+                extra.append(spelled)
+    return Additions(extra=" ".join(extra), words=words, headline=headline)

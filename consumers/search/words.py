@@ -1,0 +1,158 @@
+"""SQL for `search.words`: the vocabulary of the published text, per configuration.
+
+It is written as articles are indexed and never shrinks with them; so everything offered to a
+reader from it (a suggestion, a "did you mean") is first checked against the documents, and a
+word only an unpublished article held is never offered. Every statement is bounded: by the
+words asked (at most a query's), by LIMITs, and by the search's statement timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cms.platform.db import Connection
+from consumers.search.variants import Word, variant_key
+
+# The most similar words checked against the documents for each unknown word asked.
+CLOSEST_CHECKED = 10
+
+# New words only: a word already known costs a lookup, no write (no row lock either, unlike
+# ON CONFLICT DO UPDATE), so indexing an article of known words writes nothing here.
+_ADD = """
+INSERT INTO search.words (word, config, spelling, variant_key, name_like)
+SELECT w.word, $1::regconfig, w.spelling, w.variant_key, w.name_like
+FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS w(word, spelling, variant_key, name_like)
+ORDER BY w.word
+ON CONFLICT (word, config) DO NOTHING"""
+
+# Title and lead words count for ranking suggestions. Rows are locked in word order, so that
+# two articles indexed at once (the consumer applies several events concurrently) cannot
+# deadlock on common words.
+_COUNT_HEADLINE = """
+WITH locked AS (
+    SELECT w.word FROM search.words w
+    WHERE w.config = $1::regconfig AND w.word = ANY($2::text[])
+    ORDER BY w.word FOR UPDATE
+)
+UPDATE search.words w SET headlines = w.headlines + 1
+FROM locked WHERE w.config = $1::regconfig AND w.word = locked.word"""
+
+# A word once written in lower case is no name (the few rows that change, locked in order).
+_NOT_NAMES = """
+WITH locked AS (
+    SELECT w.word FROM search.words w
+    WHERE w.config = $1::regconfig AND w.word = ANY($2::text[]) AND w.name_like
+    ORDER BY w.word FOR UPDATE
+)
+UPDATE search.words w SET name_like = false
+FROM locked WHERE w.config = $1::regconfig AND w.word = locked.word"""
+
+# Each asked word's variants: indexed words of the same key, name-like both (a name is written
+# with a capital: `Wein` and `vein` share a key, but `vein` is no name), the most frequent in
+# headlines first, at most $4 per word.
+_VARIANTS = """
+SELECT a.word AS asked, v.spelling AS variant
+FROM unnest($1::text[], $2::text[]) AS a(word, variant_key)
+CROSS JOIN LATERAL (
+    SELECT min(w.spelling) AS spelling, max(w.headlines) AS headlines
+    FROM search.words w
+    WHERE w.variant_key = a.variant_key AND w.word <> a.word AND w.name_like
+      AND ($3::regconfig IS NULL OR w.config = $3::regconfig)
+    GROUP BY w.word
+    ORDER BY max(w.headlines) DESC, w.word
+    LIMIT $4
+) v
+WHERE NOT EXISTS (SELECT 1 FROM search.words x WHERE x.word = a.word AND NOT x.name_like)"""
+
+# For each asked word the index does not know, the most similar known word (trigram
+# similarity at least the threshold set for the transaction) that a document still holds.
+_CLOSEST = """
+SELECT a.word AS asked, c.spelling
+FROM unnest($1::text[]) WITH ORDINALITY AS a(word, n)
+CROSS JOIN LATERAL (
+    SELECT s.spelling FROM (
+        SELECT w.word, w.config, w.spelling, w.headlines, similarity(w.word, a.word) AS similarity
+        FROM search.words w
+        WHERE w.word % a.word AND ($2::regconfig IS NULL OR w.config = $2::regconfig)
+        ORDER BY similarity DESC, w.headlines DESC, w.word
+        LIMIT $3
+    ) s
+    WHERE EXISTS (SELECT 1 FROM search.documents d
+                  WHERE d.config = s.config AND d.tsv @@ plainto_tsquery(s.config, s.spelling))
+    ORDER BY s.similarity DESC, s.headlines DESC, s.word
+    LIMIT 1
+) c
+WHERE NOT EXISTS (SELECT 1 FROM search.words x WHERE x.word = a.word)
+ORDER BY a.n"""
+
+# Completions of a prefix: the first $3 known words in `C` order (a range scan of the primary
+# key), the most frequent in headlines first, each checked against the documents.
+_COMPLETIONS = """
+WITH prefixed AS (
+    SELECT w.word, w.config, w.spelling, w.headlines FROM search.words w
+    WHERE w.word >= $1 AND w.word < $1 || chr(1114111)
+      AND ($2::regconfig IS NULL OR w.config = $2::regconfig)
+    ORDER BY w.word LIMIT $3
+), ranked AS (
+    SELECT DISTINCT ON (p.word) p.word, p.config, p.spelling, p.headlines FROM prefixed p
+    ORDER BY p.word, p.headlines DESC
+)
+SELECT r.spelling FROM (SELECT * FROM ranked ORDER BY headlines DESC, length(word), word LIMIT $5) r
+WHERE EXISTS (SELECT 1 FROM search.documents d
+              WHERE d.config = r.config AND d.tsv @@ plainto_tsquery(r.config, r.spelling))
+LIMIT $4"""
+
+
+async def add(conn: Connection, config: str, words: Sequence[Word], headline: Sequence[Word]) -> None:
+    """Record a document's words (its title and lead words counted for suggestions)."""
+    if words:
+        await conn.execute(
+            _ADD,
+            config,
+            [w.word for w in words],
+            [w.spelling for w in words],
+            [variant_key(w.word) for w in words],
+            [w.capitalised for w in words],
+        )
+    if headline:
+        await conn.execute(_COUNT_HEADLINE, config, [w.word for w in headline])
+    lower = [w.word for w in words if not w.capitalised]
+    if lower:
+        await conn.execute(_NOT_NAMES, config, lower)
+
+
+@dataclass(frozen=True)
+class Variant:
+    asked: str
+    variant: str
+
+
+async def variants(
+    conn: Connection, asked: Sequence[str], config: str | None, per_word: int
+) -> list[Variant]:
+    """Indexed spellings of the asked words' names (see variants.variant_key)."""
+    if not asked:
+        return []
+    lower = [word.lower() for word in asked]
+    rows = await conn.fetch(_VARIANTS, lower, [variant_key(w) for w in lower], config, per_word)
+    by_lower = dict(zip(lower, asked, strict=True))
+    return [Variant(by_lower[r["asked"]], r["variant"]) for r in rows]
+
+
+async def closest(
+    conn: Connection, asked: Sequence[str], config: str | None, threshold: float
+) -> dict[str, str]:
+    """For each asked word the index does not know, the closest word it does (if any)."""
+    if not asked:
+        return {}
+    await conn.execute("SELECT set_config('pg_trgm.similarity_threshold', $1, true)", str(threshold))
+    rows = await conn.fetch(_CLOSEST, [word.lower() for word in asked], config, CLOSEST_CHECKED)
+    return {r["asked"]: r["spelling"] for r in rows}
+
+
+async def completions(
+    conn: Connection, prefix: str, config: str | None, *, scan: int, ranked: int, limit: int
+) -> list[str]:
+    rows = await conn.fetch(_COMPLETIONS, prefix.lower(), config, scan, limit, ranked)
+    return [r["spelling"] for r in rows]
