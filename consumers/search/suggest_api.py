@@ -25,7 +25,7 @@ from consumers.search.settings import SearchSettings
 MAX_CHARS = 64
 MIN_PREFIX = 2
 SCAN = 500
-RANKED = 40
+RANKED = 20
 # The word being typed: the letters at the very end of the input.
 _LAST_WORD = re.compile(r"[^\W\d_]+\Z")
 
