@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node lint typecheck unit bench clean
+.PHONY: run test test-cluster test-image containers install node lint typecheck unit bench clean search-dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,20 @@ run: install
 	$(BIN)/cms up
 
 ## test: install, lint, type-check, then the whole suite against the real services
-test: install lint typecheck
+test: install lint typecheck search-dictionary
 	$(BIN)/pytest
+
+## search-dictionary: the German Hunspell dictionary search splits compounds with (Debian's
+## hunspell-de-de), installed when missing (needs root); others may run apt at the same time
+SEARCH_DICTIONARY ?= /usr/share/hunspell/de_DE.dic
+search-dictionary:
+	@if [ ! -f "$(SEARCH_DICTIONARY)" ]; then \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "$(SEARCH_DICTIONARY) is missing: sudo apt-get install -y hunspell-de-de" >&2; exit 1; \
+	    fi; \
+	    apt-get -o DPkg::Lock::Timeout=600 update \
+	    && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y hunspell-de-de; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

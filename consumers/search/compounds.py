@@ -92,8 +92,15 @@ class Splitter:
         if self._dictionary is None and self.available:
             with self._lock:
                 if self._dictionary is None and self._path is not None:
-                    self._dictionary = Dictionary.read(self._path)
+                    self._dictionary = _read(self._path)
         return self._dictionary
+
+
+@lru_cache(maxsize=2)
+def _read(dic: Path) -> Dictionary:
+    """Once per process and file: a consumer bound again (tests, `cms up` reloads) reuses it,
+    and the split cache below, keyed by its words, stays valid."""
+    return Dictionary.read(dic)
 
 
 def _split(word: str, words: frozenset[str]) -> tuple[str, ...]:
