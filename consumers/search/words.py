@@ -17,26 +17,20 @@ from consumers.search.variants import Word, variant_key
 # The most similar words checked against the documents for each unknown word asked.
 CLOSEST_CHECKED = 10
 
-# New words only: a word already known costs a lookup, no write (no row lock either, unlike
-# ON CONFLICT DO UPDATE), so indexing an article of known words writes nothing here.
+# A document's words: new ones added, known ones left alone (no write, no row lock, unlike
+# ON CONFLICT DO UPDATE), except its title and lead words ($6), whose count of headlines goes
+# up. Rows are taken in word order, so that two articles indexed at once (the consumer applies
+# several events concurrently) cannot deadlock on common words.
 _ADD = """
-INSERT INTO search.words (word, config, spelling, variant_key, name_like)
-SELECT w.word, $1::regconfig, w.spelling, w.variant_key, w.name_like
-FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[]) AS w(word, spelling, variant_key, name_like)
-ORDER BY w.word
-ON CONFLICT (word, config) DO NOTHING"""
-
-# Title and lead words count for ranking suggestions. Rows are locked in word order, so that
-# two articles indexed at once (the consumer applies several events concurrently) cannot
-# deadlock on common words.
-_COUNT_HEADLINE = """
-WITH locked AS (
-    SELECT w.word FROM search.words w
-    WHERE w.config = $1::regconfig AND w.word = ANY($2::text[])
-    ORDER BY w.word FOR UPDATE
-)
-UPDATE search.words w SET headlines = w.headlines + 1
-FROM locked WHERE w.config = $1::regconfig AND w.word = locked.word"""
+INSERT INTO search.words AS w (word, config, spelling, variant_key, name_like, headlines)
+SELECT n.word, $1::regconfig, n.spelling, n.variant_key, n.name_like, n.headline::integer
+FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[])
+     AS n(word, spelling, variant_key, name_like, headline)
+WHERE n.headline = $7
+ORDER BY n.word
+ON CONFLICT (word, config) DO {action}"""
+_ADD_WORDS = _ADD.format(action="NOTHING")
+_ADD_HEADLINE = _ADD.format(action="UPDATE SET headlines = w.headlines + 1")
 
 # A word once written in lower case is no name (the few rows that change, locked in order).
 _NOT_NAMES = """
@@ -110,17 +104,19 @@ LIMIT $4"""
 
 async def add(conn: Connection, config: str, words: Sequence[Word], headline: Sequence[Word]) -> None:
     """Record a document's words (its title and lead words counted for suggestions)."""
-    if words:
-        await conn.execute(
-            _ADD,
-            config,
-            [w.word for w in words],
-            [w.spelling for w in words],
-            [variant_key(w.word) for w in words],
-            [w.capitalised for w in words],
-        )
-    if headline:
-        await conn.execute(_COUNT_HEADLINE, config, [w.word for w in headline])
+    in_headline = {w.word for w in headline}
+    arguments = (
+        config,
+        [w.word for w in words],
+        [w.spelling for w in words],
+        [variant_key(w.word) for w in words],
+        [w.capitalised for w in words],
+        [w.word in in_headline for w in words],
+    )
+    if len(in_headline) < len(words):
+        await conn.execute(_ADD_WORDS, *arguments, False)
+    if in_headline:
+        await conn.execute(_ADD_HEADLINE, *arguments, True)
     lower = [w.word for w in words if not w.capitalised]
     if lower:
         await conn.execute(_NOT_NAMES, config, lower)
