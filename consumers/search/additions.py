@@ -31,8 +31,20 @@ def additions_of(doc: Document, splitter: Splitter) -> Additions:
     if doc.config == GERMAN:
         for word in words:
             if len(word.word) >= COMPOUND_MIN_CHARS:
-                extra.extend(splitter.parts(word.word))
+                extra.extend(_pieces(splitter.parts(word.word)))
             spelled = umlaut_spelling(word.word)
             if spelled is not None:
                 extra.append(spelled)
     return Additions(extra=" ".join(extra), words=words, headline=headline)
+
+
+def _pieces(parts: list[str]) -> list[str]:
+    """The parts, and the runs of them that are compounds too: `Notstromaggregat` is found by
+    `Notstrom` as well as by `Strom` and `Aggregat` (not|strom|aggregat)."""
+    runs = [
+        "".join(parts[start:end])
+        for start in range(len(parts))
+        for end in range(start + 2, len(parts) + 1)
+        if end - start < len(parts)
+    ]
+    return parts + runs

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from consumers.search.additions import additions_of
 from consumers.search.compounds import Dictionary, Splitter
+from consumers.search.document import GERMAN, Document
 from consumers.search.settings import SearchSettings
 from consumers.search.variants import umlaut_spelling, variant_key, words_of
 
@@ -109,3 +111,34 @@ def test_the_packaged_german_dictionary_splits_news_compounds() -> None:
     assert splitter.parts("Stahlwerks") == ["stahl", "werks"]
     assert splitter.parts("Bundesregierung") == ["bund", "regierung"]
     assert splitter.parts("Russland") == []
+
+
+def test_a_german_document_gains_compound_parts_runs_and_umlaut_spellings(tmp_path: Path) -> None:
+    """Not|strom|aggregat adds its parts and `notstrom`; `Oesterreich` adds `österreich`;
+    an English document gains nothing, whatever its words."""
+    (tmp_path / "xx.aff").write_text("SET UTF-8\n", encoding="utf-8")
+    (tmp_path / "xx.dic").write_text("3\nNot\nStrom\nAggregat\n", encoding="utf-8")
+    splitter = Splitter(tmp_path / "xx.dic")
+
+    def doc(language: str, config: str) -> Document:
+        return Document(
+            article_id="a",
+            language=language,
+            slug="s",
+            title="Notstromaggregat in Oesterreich",
+            lead="",
+            body="",
+            section=None,
+            tags=[],
+            published_at=None,
+            version=1,
+            config=config,
+        )
+
+    german = additions_of(doc("de", GERMAN), splitter)
+    english = additions_of(doc("en", "search.english"), splitter)
+
+    assert german.extra.split() == ["not", "strom", "aggregat", "notstrom", "stromaggregat", "österreich"]
+    assert english.extra == ""
+    assert [w.word for w in english.words] == ["notstromaggregat", "oesterreich"]
+    assert [w.word for w in german.headline] == ["notstromaggregat", "oesterreich"]
