@@ -25,6 +25,7 @@ from bench.common import (
     common_arguments,
     describe,
     fixture,
+    pinning,
     report,
     run,
     scratch_database,
@@ -78,11 +79,12 @@ async def main() -> None:
     common_arguments(parser, duration=2.0, connections=16)
     args = parser.parse_args()
     client = load.pick_client(args.client)
+    server_cpus, client_cpus = pinning(args)
 
     async with (
         scratch_database(args.server_dsn, "read") as dsn,
-        server("bare-read", dsn, "/v1/content/articles/none") as baseline,
-        server("cms", dsn, "/healthz") as ours,
+        server("bare-read", dsn, "/v1/content/articles/none", cpus=server_cpus) as baseline,
+        server("cms", dsn, "/healthz", cpus=server_cpus) as ours,
     ):
         slug = await _publish_fixtures(ours, dsn)
         path = PATH.format(slug=slug)
@@ -93,7 +95,13 @@ async def main() -> None:
             measured = await with_cpu(
                 side.cpu_seconds,
                 load.measure(
-                    client, side.port, request, connections=args.connections, seconds=seconds, tag=tag
+                    client,
+                    side.port,
+                    request,
+                    connections=args.connections,
+                    seconds=seconds,
+                    tag=tag,
+                    cpus=client_cpus,
                 ),
             )
             check_no_failures(f"{side.kind} {tag}", measured)

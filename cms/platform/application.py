@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from cms.platform import db, ops, passwords, problem, redirects, workers
+from cms.platform import collector, db, ops, passwords, problem, redirects, workers
 from cms.platform.middleware import HttpMetrics, RequestContext
 from cms.platform.openapi import Operation, build_spec, routes
 from cms.platform.services import Services
@@ -66,6 +66,8 @@ def build(
                 **{worker.name: ops.worker_check(worker) for worker in started},
             }
             async with workers.running(started):
+                if settings.gc_freeze_after_startup:
+                    collector.freeze_startup()
                 yield
 
     app = Starlette(
