@@ -37,8 +37,13 @@ def build(
     *,
     title: str,
     name: str,
+    registry: CollectorRegistry | None = None,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> Starlette:
-    registry = CollectorRegistry()
+    """`inner_middleware` runs inside the request context (request id, access log, metrics),
+    in front of the routes; `registry` is the one /metrics serves, when parts built before
+    the application count in it."""
+    registry = CollectorRegistry() if registry is None else registry
     # The operational endpoints are routes too, so the document lists them; it includes itself.
     everything = list(api_operations)
 
@@ -72,7 +77,7 @@ def build(
 
     app = Starlette(
         routes=routes(everything),
-        middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry))],
+        middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry)), *inner_middleware],
         exception_handlers=problem.HANDLERS,
         lifespan=lifespan,
     )
