@@ -133,6 +133,7 @@ class CacheInvalidation:
         await queue.consume(self._on_event, no_ack=True)
 
     async def _on_event(self, message: AbstractIncomingMessage) -> None:
+        self.cache.metrics.events.inc()
         surrogates = surrogates_of(message.body)
         if surrogates is None:
             return

@@ -65,6 +65,11 @@ class CacheMetrics:
             "Delivery requests the cache did not look at (credentials, conditional, not serving)",
             registry=registry,
         )
+        self.events = Counter(
+            "cms_delivery_cache_events",
+            "Change events received by the invalidating subscription",
+            registry=registry,
+        )
         self.invalidations = Counter(
             "cms_delivery_cache_invalidations", "Entries dropped because content changed", registry=registry
         )
