@@ -127,6 +127,8 @@ class Server:
     port: int
     process: asyncio.subprocess.Process
     errors: IO[bytes]
+    # What it wrote to stderr up to its exit, once it has exited (bench.server --gc-stats).
+    last_words: str = ""
 
     @property
     def base_url(self) -> str:
@@ -176,6 +178,7 @@ async def server(
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+            started.last_words = started.stderr_tail()
 
 
 async def _wait_ready(started: Server, path: str) -> None:

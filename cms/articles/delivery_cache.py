@@ -4,8 +4,8 @@ subscription that drops them when a story changes.
 Each API process subscribes with a queue of its own (exclusive, auto-delete: it goes with the
 connection), bound to every article event. The cache serves only while that subscription is
 up: it starts empty once the queue is consuming, and stops (and empties) the moment the
-connection, the channel or the consumer is lost. A broker gone silent is noticed within two
-AMQP heartbeats (`CMS_DELIVERY_CACHE_HEARTBEAT`); every entry also expires after
+connection, the channel or the consumer is lost. A broker gone silent is noticed within
+twice `CMS_DELIVERY_CACHE_HEARTBEAT` seconds (see `_watch`); every entry also expires after
 `CMS_DELIVERY_CACHE_TTL` seconds, the bound on staleness should the events themselves stop
 coming (the relay down) while the subscription stays up.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import aio_pika
 import orjson
 import structlog
-from aio_pika.abc import AbstractConnection, AbstractIncomingMessage
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 
 from cms.articles.model import SLUG_PATTERN
@@ -101,11 +101,11 @@ class CacheInvalidation:
                 connection = await amqp.connect(
                     self.settings.amqp_url, heartbeat=self.settings.delivery_cache_heartbeat
                 )
-                await self._subscribe(connection, lost)
+                channel = await self._subscribe(connection, lost)
                 self.cache.start()
                 attempt = 0
                 log.info("delivery_cache.serving", queue=self.queue_name)
-                await workers.wait_any(stop, lost)
+                await self._watch(channel, stop, lost)
                 if lost.is_set():
                     log.warning("delivery_cache.subscription_lost")
             except BROKER_ERRORS as exc:
@@ -117,7 +117,24 @@ class CacheInvalidation:
                         await asyncio.wait_for(connection.close(), timeout=5)
             attempt += 1
 
-    async def _subscribe(self, connection: AbstractConnection, lost: asyncio.Event) -> None:
+    async def _watch(self, channel: AbstractChannel, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        """Until stopped or lost. A broker that went silent closes nothing, and aiormq waits
+        three heartbeats and more before it gives up: every `heartbeat` seconds the queue is
+        declared again (passively), and no answer within `heartbeat` seconds counts as lost.
+        So a silent broker stops the cache within twice `heartbeat` seconds."""
+        seconds = self.settings.delivery_cache_heartbeat
+        while True:
+            await workers.wait_any(stop, lost, seconds=seconds)
+            if stop.is_set() or lost.is_set():
+                return
+            try:
+                await asyncio.wait_for(channel.declare_queue(self.queue_name, passive=True), timeout=seconds)
+            except BROKER_ERRORS as exc:
+                log.warning("delivery_cache.probe_failed", error=repr(exc))
+                lost.set()
+                return
+
+    async def _subscribe(self, connection: AbstractConnection, lost: asyncio.Event) -> AbstractChannel:
         """Declare and consume this process's queue; `lost` is set when any part of it goes."""
         connection.close_callbacks.add(lambda *_: lost.set())
         channel = await connection.channel()
@@ -131,6 +148,7 @@ class CacheInvalidation:
         queue = await channel.declare_queue(self.queue_name, exclusive=True, auto_delete=True)
         await queue.bind(exchange, "article.#")
         await queue.consume(self._on_event, no_ack=True)
+        return channel
 
     async def _on_event(self, message: AbstractIncomingMessage) -> None:
         self.cache.metrics.events.inc()

@@ -201,6 +201,34 @@ async def test_with_the_subscription_down_nothing_stale_is_served(
             assert await metric(client, "cms_delivery_cache_hits") == 2  # serving again
 
 
+async def test_a_broker_gone_silent_stops_the_cache_within_twice_the_heartbeat(
+    event_settings: SystemSettings, relay: None, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """A stalled link (nothing closed, nothing answered) stops the cache within 2 x heartbeat."""
+    broker = re.match(r"amqp://[^@]*@([^:/]+):(\d+)", event_settings.amqp_url)
+    assert broker is not None
+    heartbeat = 2  # as cached_app sets it
+    async with proxy_to(broker.group(1), int(broker.group(2))) as proxy:
+        proxied = event_settings.amqp_url.replace(
+            f"{broker.group(1)}:{broker.group(2)}", f"127.0.0.1:{proxy.port}"
+        )
+        async with cached_app(event_settings.model_copy(update={"amqp_url": proxied})) as client:
+            article = await new_live(client, token, "stabschefs", title="Erster Titel")
+            path = f"/v1/content/articles/{article['slug']}"
+            await client.get(path)
+            proxy.stall()
+            stalled = time.monotonic()
+            assert (await client.get(path)).json()[
+                "title"
+            ] == "Erster Titel"  # still serving: not noticed yet
+            await eventually(lambda: serving(client, False), within=2 * heartbeat + 1)
+            noticed = time.monotonic() - stalled
+            await title_behind_the_api(db, article, "Während der Stille")
+            assert (await client.get(path)).json()["title"] == "Während der Stille"
+            assert noticed <= 2 * heartbeat + 0.5
+            proxy.restore()
+
+
 async def test_a_request_with_credentials_bypasses_the_cache(
     event_settings: SystemSettings, relay: None, token: dict[str, str], db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
