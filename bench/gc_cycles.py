@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import collections
 import gc
+import os
 import sys
 import time
 from typing import Any
@@ -47,6 +48,20 @@ async def _publish(app: Any, dsn: str) -> str:
             ids = [published.json()["id"]]
             slug: str = published.json()["slug"]
     return slug
+
+
+def _everything(dsn: str) -> Any:
+    """`cms up`'s application on an exchange and queues of this run's own (left on the broker:
+    remove `gc_<pid>.*` afterwards if it matters)."""
+    from cms.system import SystemSettings, everything
+
+    settings = SystemSettings(
+        database_url=dsn,
+        amqp_prefix=f"gc_{os.getpid()}",
+        log_format="json",
+        log_level="info",
+    )
+    return everything(settings)
 
 
 async def _get(app: Any, path: str, query: bytes) -> int:
@@ -98,6 +113,9 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--up", action="store_true", help="everything `cms up` runs: relay, scheduler, every consumer"
+    )
     parser.add_argument("--slug", default=None, help="read this slug instead (e.g. a missing one: 404)")
     parser.add_argument("--http", action="store_true", help="through uvicorn, loaded by wrk")
     parser.add_argument("--saveall", action="store_true", help="with --http: collector off, count garbage")
@@ -107,7 +125,7 @@ async def main() -> None:
     parser.add_argument("--referrers", action="store_true", help="print what refers to a sample of each type")
     args = parser.parse_args()
     async with scratch_database(args.server_dsn, "gc") as dsn:
-        app = cms_app(settings_for(dsn))
+        app = _everything(dsn) if args.up else cms_app(settings_for(dsn))
         async with app.router.lifespan_context(app):
             app.state  # noqa: B018
             slug = await _publish(app, dsn)

@@ -120,10 +120,13 @@ async def main() -> None:
     common_arguments(parser, duration=2.0, connections=16)
     parser.add_argument("--cache", action="store_true", help="also ours with the in-process delivery cache")
     parser.add_argument("--gc-stats", action="store_true", help="print our server's collection pauses")
+    parser.add_argument(
+        "--gc-off", action="store_true", help="ours (without the cache) with the collector off, for reference"
+    )
     args = parser.parse_args()
     client = load.pick_client(args.client)
     server_cpus, client_cpus = pinning(args)
-    gc_stats = ["--gc-stats"] if args.gc_stats else []
+    gc_stats = [*(["--gc-stats"] if args.gc_stats else []), *(["--gc-off"] if args.gc_off else [])]
 
     async with (
         scratch_database(args.server_dsn, "read") as dsn,

@@ -13,9 +13,9 @@ installed, no access log: ours logs its own), and pools of the same size.
 from __future__ import annotations
 
 import argparse
-import atexit
 import gc
 import os
+import signal
 import sys
 import time
 import uuid
@@ -108,6 +108,10 @@ class GcPauses:
         else:
             self.seen[info["generation"]].append(time.perf_counter() - self.started)
 
+    def report_and_exit(self, signum: int, frame: object) -> None:
+        self.report()
+        sys.exit(0)
+
     def report(self) -> None:
         for generation, pauses in self.seen.items():
             longest = max(pauses, default=0.0) * 1e3
@@ -135,6 +139,9 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delivery-cache", action="store_true", help="cms: with the in-process cache on")
+    parser.add_argument(
+        "--gc-off", action="store_true", help="the cyclic collector switched off: a reference, not a setting"
+    )
     parser.add_argument("--gc-stats", action="store_true", help="print the collector's pauses at exit")
     parser.add_argument("--amqp-prefix", default="cms", help="cms: whose events the cache subscribes to")
     args = parser.parse_args()
@@ -142,10 +149,13 @@ def main() -> None:
         args.dsn, delivery_cache_enabled=args.delivery_cache, amqp_prefix=args.amqp_prefix
     )
     app = cms_app(settings) if args.kind == "cms" else bare_read_app(settings)
+    if args.gc_off:
+        gc.disable()
     if args.gc_stats:
         pauses = GcPauses()
         gc.callbacks.append(pauses)
-        atexit.register(pauses.report)
+        # uvicorn drains on SIGTERM, puts back the handler it found and raises the signal again.
+        signal.signal(signal.SIGTERM, pauses.report_and_exit)
     uvicorn.run(
         app,
         host="127.0.0.1",
