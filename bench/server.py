@@ -108,6 +108,19 @@ class GcPauses:
         else:
             self.seen[info["generation"]].append(time.perf_counter() - self.started)
 
+    def from_first_request(self, app: Any) -> Any:
+        """`app`, counting collections from its first request on: start-up's are not the load's."""
+        counting = False
+
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            nonlocal counting
+            if not counting and scope["type"] == "http":
+                counting = True
+                gc.callbacks.append(self)
+            await app(scope, receive, send)
+
+        return counted
+
     def report_and_exit(self, signum: int, frame: object) -> None:
         self.report()
         sys.exit(0)
@@ -148,12 +161,12 @@ def main() -> None:
     settings = settings_for(
         args.dsn, delivery_cache_enabled=args.delivery_cache, amqp_prefix=args.amqp_prefix
     )
-    app = cms_app(settings) if args.kind == "cms" else bare_read_app(settings)
+    app: Any = cms_app(settings) if args.kind == "cms" else bare_read_app(settings)
     if args.gc_off:
         gc.disable()
     if args.gc_stats:
         pauses = GcPauses()
-        gc.callbacks.append(pauses)
+        app = pauses.from_first_request(app)
         # uvicorn drains on SIGTERM, puts back the handler it found and raises the signal again.
         signal.signal(signal.SIGTERM, pauses.report_and_exit)
     uvicorn.run(
