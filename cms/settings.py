@@ -33,6 +33,11 @@ class Settings(FeedSettings):
     )
     # The bound on staleness when events stop flowing while the subscription is up (relay down).
     delivery_cache_ttl: float = Field(default=30.0, gt=0, description="seconds an answer is kept, at most")
+    # A read replica may still show the old article when the event arrives: for this long after
+    # a change, answers depending on it are passed on but not stored.
+    delivery_cache_settle: float = Field(
+        default=1.0, ge=0, description="seconds after a change before its answers are cached again"
+    )
     # How soon a broker that went silent (no close, no reset) stops the cache.
     delivery_cache_heartbeat: int = Field(
         default=5, ge=1, le=60, description="AMQP heartbeat of the cache's subscription, seconds"

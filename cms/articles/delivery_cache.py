@@ -59,6 +59,7 @@ def build_cache(settings: Settings, registry: CollectorRegistry) -> ResponseCach
         max_entries=settings.delivery_cache_max_entries,
         max_bytes=settings.delivery_cache_max_bytes,
         ttl=settings.delivery_cache_ttl,
+        settle=settings.delivery_cache_settle,
     )
 
 
@@ -88,7 +89,10 @@ class CacheInvalidation:
         self.queue_name = f"{settings.amqp_prefix}.delivery-cache.{owner}"
 
     def ready(self) -> bool:
-        return self.cache.serving
+        # Without its subscription the process still answers every read, from the database: a
+        # broker outage must not take every API process out of the load balancer. The
+        # `cms_delivery_cache_serving` gauge says whether the cache is on.
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0

@@ -13,7 +13,9 @@ subscription itself stays up.
 
 The fill race: a miss reads the database, then stores. An invalidation that arrives in
 between may concern what was read, so every invalidation (and every stop) advances a
-generation, and a fill whose generation is no longer current is not stored.
+generation, and a fill whose generation is no longer current is not stored. A read that
+starts after the invalidation may still see the old row on a read replica that lags: for
+`settle` seconds after a key was invalidated, answers naming it are not stored either.
 """
 
 from __future__ import annotations
@@ -100,13 +102,18 @@ class ResponseCache:
         max_entries: int,
         max_bytes: int,
         ttl: float,
+        settle: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.metrics = metrics
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.ttl = ttl
+        self.settle = settle
         self.clock = clock
+        # When each surrogate key (or key prefix) was last invalidated, kept for `settle` seconds.
+        self._invalidated: dict[str, float] = {}
+        self._invalidated_prefixes: dict[str, float] = {}
         self.generation = 0
         self.serving = False
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
@@ -131,7 +138,7 @@ class ResponseCache:
     def put(self, key: Key, entry: Entry, generation: int) -> bool:
         """Store `entry`, read while `generation` was current; not if anything was invalidated
         since (the answer may predate that change) or the cache stopped serving."""
-        if generation != self.generation or not self.serving:
+        if generation != self.generation or not self.serving or self._settling(entry.keys):
             self.metrics.stale_fills.inc()
             return False
         if entry.size > self.max_bytes or not entry.keys:
@@ -154,6 +161,11 @@ class ResponseCache:
         the generation advances even when nothing is held, for fills in flight."""
         self.generation += 1
         wanted = set(surrogates)
+        if self.settle > 0:
+            now = self.clock()
+            self._forget_settled(now)
+            self._invalidated.update(dict.fromkeys(wanted, now))
+            self._invalidated_prefixes.update(dict.fromkeys(prefixes, now))
         if prefixes:
             wanted.update(name for name in self._by_surrogate if name.startswith(prefixes))
         doomed = {key for name in wanted for key in self._by_surrogate.get(name, ())}
@@ -181,6 +193,24 @@ class ResponseCache:
         self._by_surrogate.clear()
         self._bytes = 0
         self._gauge()
+
+    def _settling(self, surrogates: frozenset[str]) -> bool:
+        """Whether one of `surrogates` was invalidated less than `settle` seconds ago."""
+        if not self._invalidated and not self._invalidated_prefixes:
+            return False
+        since = self.clock() - self.settle
+        if any(self._invalidated.get(name, since) > since for name in surrogates):
+            return True
+        return any(
+            at > since and any(name.startswith(prefix) for name in surrogates)
+            for prefix, at in self._invalidated_prefixes.items()
+        )
+
+    def _forget_settled(self, now: float) -> None:
+        since = now - self.settle
+        for recent in (self._invalidated, self._invalidated_prefixes):
+            for name in [name for name, at in recent.items() if at <= since]:
+                del recent[name]
 
     def _drop(self, key: Key) -> None:
         entry = self._entries.pop(key)

@@ -56,11 +56,16 @@ class Clock:
 
 
 def make(
-    *, max_entries: int = 100, max_bytes: int = 1_000_000, ttl: float = 30.0
+    *, max_entries: int = 100, max_bytes: int = 1_000_000, ttl: float = 30.0, settle: float = 0.0
 ) -> tuple[ResponseCache, Origin, httpx2.AsyncClient, Clock]:
     clock = Clock()
     cache = ResponseCache(
-        CacheMetrics(CollectorRegistry()), max_entries=max_entries, max_bytes=max_bytes, ttl=ttl, clock=clock
+        CacheMetrics(CollectorRegistry()),
+        max_entries=max_entries,
+        max_bytes=max_bytes,
+        ttl=ttl,
+        settle=settle,
+        clock=clock,
     )
     cache.start()
     origin = Origin()
@@ -188,6 +193,25 @@ async def test_an_invalidation_during_a_fill_keeps_the_answer_out() -> None:
     origin.gate = None
     await client.get("/v1/content/articles/a-slug")
     assert len(cache) == 1  # the next miss fills
+
+
+async def test_answers_depending_on_a_change_are_not_stored_until_it_settled() -> None:
+    """For `settle` seconds after an invalidation (a lagging replica), its answers pass through unstored."""
+    cache, origin, client, clock = make(settle=1.0)
+    cache.invalidate(["article:a"], prefixes=("list:",))
+    await client.get("/v1/content/articles/a-slug")  # names article:a
+    origin.xkey = b"list:section:x article:c"
+    await client.get("/v1/content/articles?section=x")  # a list: its prefix was invalidated
+    origin.xkey = b"article:b"
+    await client.get("/v1/content/articles/b-slug")  # unrelated: stored
+    assert len(cache) == 1
+    assert counted(cache, "stale_fills") == 2
+    clock.now += 1.01
+    origin.xkey = b"article:a"
+    await client.get("/v1/content/articles/a-slug")
+    origin.xkey = b"list:section:x article:c"
+    await client.get("/v1/content/articles?section=x")
+    assert len(cache) == 3
 
 
 async def test_a_stopped_cache_serves_nothing_and_forgets_what_it_held() -> None:

@@ -4,6 +4,7 @@ down, never for a caller with credentials."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
@@ -23,6 +24,8 @@ from tests.proxy import TcpProxy, proxy_to
 
 # Changes reach the cache through the relay (polling every 0.2 s here) and the broker.
 FRESH_WITHIN = 5.0
+# After a change its answers are not stored for this long (a lagging replica): short here.
+SETTLE = 0.2
 
 Reader = Callable[..., Awaitable[httpx2.Response]]
 
@@ -31,7 +34,13 @@ Reader = Callable[..., Awaitable[httpx2.Response]]
 async def cached_app(settings: SystemSettings) -> AsyncIterator[httpx2.AsyncClient]:
     """The content API with the cache on, started, and serving (its subscription up)."""
     application: Starlette = create_app(
-        settings.model_copy(update={"delivery_cache_enabled": True, "delivery_cache_heartbeat": 2})
+        settings.model_copy(
+            update={
+                "delivery_cache_enabled": True,
+                "delivery_cache_heartbeat": 2,
+                "delivery_cache_settle": SETTLE,
+            }
+        )
     )
     async with application.router.lifespan_context(application):
         transport = httpx2.ASGITransport(app=application)
@@ -72,6 +81,7 @@ async def new_live(
     draft = await create_draft(client, token["author"], slug=slug, **fields)
     article = await publish(client, token["editor"], draft)
     await eventually(lambda: received(client, events + 2), within=FRESH_WITHIN)
+    await asyncio.sleep(SETTLE)
     return article
 
 
