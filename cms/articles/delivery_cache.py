@@ -84,9 +84,9 @@ class CacheInvalidation:
     def __init__(self, settings: Settings, cache: ResponseCache) -> None:
         self.settings = settings
         self.cache = cache
-        # Whose queue it is, for an operator looking at the broker; unique per process start.
-        owner = f"{socket.gethostname()[:64]}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        self.queue_name = f"{settings.amqp_prefix}.delivery-cache.{owner}"
+        # Whose queue it is, for an operator looking at the broker.
+        self._owner = f"{settings.amqp_prefix}.delivery-cache.{socket.gethostname()[:64]}.{os.getpid()}"
+        self.queue_name = ""
 
     def ready(self) -> bool:
         # Without its subscription the process still answers every read, from the database: a
@@ -101,6 +101,9 @@ class CacheInvalidation:
                 return
             lost = asyncio.Event()
             connection: AbstractConnection | None = None
+            # A new name each time: after a silent outage the broker may still hold the old
+            # exclusive queue (its connection not yet timed out), and would refuse the name.
+            self.queue_name = f"{self._owner}.{uuid.uuid4().hex[:8]}"
             try:
                 connection = await amqp.connect(
                     self.settings.amqp_url, heartbeat=self.settings.delivery_cache_heartbeat
