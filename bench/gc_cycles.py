@@ -60,6 +60,7 @@ def _everything(dsn: str) -> Any:
         amqp_prefix=f"gc_{os.getpid()}",
         log_format="json",
         log_level="info",
+        gc_freeze_after_startup=False,
     )
     return everything(settings)
 
@@ -125,7 +126,8 @@ async def main() -> None:
     parser.add_argument("--referrers", action="store_true", help="print what refers to a sample of each type")
     args = parser.parse_args()
     async with scratch_database(args.server_dsn, "gc") as dsn:
-        app = _everything(dsn) if args.up else cms_app(settings_for(dsn))
+        # Not frozen by the lifespan: this script times the collections both ways itself.
+        app = _everything(dsn) if args.up else cms_app(settings_for(dsn, gc_freeze_after_startup=False))
         async with app.router.lifespan_context(app):
             app.state  # noqa: B018
             slug = await _publish(app, dsn)

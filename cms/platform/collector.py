@@ -2,9 +2,10 @@
 
 Measured with `python -m bench.gc_cycles`: a delivery read leaves no reference cycles (so no
 garbage only the collector frees), but a full collection still walks every tracked object,
-and start-up leaves some 66 000 of them (modules, routes, Pydantic models, pools) that live as
-long as the process: a full collection took 20-40 ms on the benchmark machine, a pause every
-request in flight waits through. Frozen, they are skipped (the same collection took < 0.1 ms).
+and start-up leaves 66 000-91 000 of them (modules, routes, Pydantic models, pools) that live
+as long as the process: a full collection took 18-40 ms on the benchmark machine (0.4-0.7 s
+when it was saturated), a pause every request in flight waits through. Frozen, they are
+skipped (the same collection took < 0.1 ms).
 The collector stays on: young objects are collected as before.
 """
 
