@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -58,6 +58,20 @@ def common_arguments(parser: argparse.ArgumentParser, *, duration: float, connec
         help="load generator: wrk when installed (auto), else the asyncio client",
     )
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN, help="PostgreSQL to create the db in")
+    parser.add_argument(
+        "--pin",
+        metavar="SERVER:CLIENT",
+        default=None,
+        help="taskset CPU lists for the servers and the load generator, e.g. 0:1",
+    )
+
+
+def pinning(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(servers' CPUs, load generator's CPUs) from --pin, or (None, None)."""
+    if not args.pin:
+        return None, None
+    server_cpus, _, client_cpus = args.pin.partition(":")
+    return server_cpus or None, client_cpus or None
 
 
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -113,6 +127,8 @@ class Server:
     port: int
     process: asyncio.subprocess.Process
     errors: IO[bytes]
+    # What it wrote to stderr up to its exit, once it has exited (bench.server --gc-stats).
+    last_words: str = ""
 
     @property
     def base_url(self) -> str:
@@ -127,11 +143,16 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def server(kind: str, dsn: str, ready_path: str) -> AsyncIterator[Server]:
-    """Start `python -m bench.server KIND`, wait until it answers, stop it (by its pid) at the end."""
+async def server(
+    kind: str, dsn: str, ready_path: str, *, cpus: str | None = None, options: Sequence[str] = ()
+) -> AsyncIterator[Server]:
+    """Start `python -m bench.server KIND`, wait until it answers, stop it (by its pid) at the end.
+    `cpus` pins it to those cores (a `taskset` list); `options` are more arguments for it."""
     port = free_port()
+    pin = ["taskset", "--cpu-list", cpus] if cpus else []
     with tempfile.TemporaryFile() as errors:
         process = await asyncio.create_subprocess_exec(
+            *pin,
             sys.executable,
             "-m",
             "bench.server",
@@ -140,6 +161,7 @@ async def server(kind: str, dsn: str, ready_path: str) -> AsyncIterator[Server]:
             dsn,
             "--port",
             str(port),
+            *options,
             cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=errors,
@@ -156,6 +178,7 @@ async def server(kind: str, dsn: str, ready_path: str) -> AsyncIterator[Server]:
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+            started.last_words = started.stderr_tail()
 
 
 async def _wait_ready(started: Server, path: str) -> None:
@@ -196,6 +219,9 @@ class Measurement:
     # CPU the side under test used during the run (its server process, or the baseline loop's
     # process), when known: unlike req/s it hardly moves when a neighbour takes the cores.
     cpu_seconds: float | None = None
+    # Latency percentiles in seconds, when the load generator reports them (wrk does).
+    p50: float | None = None
+    p99: float | None = None
 
     @property
     def rate(self) -> float:
@@ -260,6 +286,15 @@ def describe(client: str, args: argparse.Namespace) -> str:
     )
 
 
+def _ms(value: float | None) -> str:
+    return f"{value * 1e3:.1f}" if value is not None else "-"
+
+
+def p99_ratios(rounds: Rounds) -> list[float]:
+    """Per round, ours' p99 latency over the baseline's (lower is better), where both are known."""
+    return [o.p99 / b.p99 for b, o in zip(rounds.baseline, rounds.ours, strict=True) if o.p99 and b.p99]
+
+
 def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, target: float) -> None:
     print(f"\n{title}")
     print(setup)
@@ -267,10 +302,13 @@ def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, tar
     print(f"  ours:     {ours}\n")
     print(
         f"{'round':>5}  {'baseline req/s':>14}  {'ours req/s':>10}  {'ratio':>5}  "
-        f"{'CPU us/req: baseline':>20}  {'ours':>5}"
+        f"{'CPU us/req: baseline':>20}  {'ours':>5}  {'p99 ms: baseline':>16}  {'ours':>6}"
     )
     for number, (b, o, r) in enumerate(zip(rounds.baseline, rounds.ours, rounds.ratios(), strict=True), 1):
-        print(f"{number:>5}  {b.rate:>14.1f}  {o.rate:>10.1f}  {r:>5.2f}  {_cpu(b):>20}  {_cpu(o):>5}")
+        print(
+            f"{number:>5}  {b.rate:>14.1f}  {o.rate:>10.1f}  {r:>5.2f}  {_cpu(b):>20}  {_cpu(o):>5}  "
+            f"{_ms(b.p99):>16}  {_ms(o.p99):>6}"
+        )
     ratios = rounds.ratios()
     print(
         f"{'all':>5}  {_total_rate(rounds.baseline):>14.1f}  {_total_rate(rounds.ours):>10.1f}  "
@@ -281,3 +319,9 @@ def report(title: str, setup: str, baseline: str, ours: str, rounds: Rounds, tar
         f"\nratio {rounds.ratio():.2f} (median of the rounds; range {min(ratios):.2f}-{max(ratios):.2f}, "
         f"all requests over all time {rounds.total_ratio():.2f}); target >= {target}: {verdict}"
     )
+    tails = p99_ratios(rounds)
+    if tails:
+        print(
+            f"p99 ours / baseline {statistics.median(tails):.2f} (median of the rounds; "
+            f"range {min(tails):.2f}-{max(tails):.2f})"
+        )

@@ -42,11 +42,19 @@ def pick_client(choice: str) -> str:
 
 
 async def measure(
-    client: str, port: int, request: Request, *, connections: int, seconds: float, tag: str
+    client: str,
+    port: int,
+    request: Request,
+    *,
+    connections: int,
+    seconds: float,
+    tag: str,
+    cpus: str | None = None,
 ) -> Measurement:
-    """`tag` is unique per call: it goes into the per-request number of bodies."""
+    """`tag` is unique per call: it goes into the per-request number of bodies. `cpus` pins
+    wrk to those cores (a `taskset` list), away from the server's."""
     if client == "wrk":
-        return await _wrk(port, request, connections=connections, seconds=seconds, tag=tag)
+        return await _wrk(port, request, connections=connections, seconds=seconds, tag=tag, cpus=cpus)
     return await _python(port, request, connections=connections, seconds=seconds, tag=tag)
 
 
@@ -117,12 +125,17 @@ _SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
-async def _wrk(port: int, request: Request, *, connections: int, seconds: float, tag: str) -> Measurement:
+async def _wrk(
+    port: int, request: Request, *, connections: int, seconds: float, tag: str, cpus: str | None
+) -> Measurement:
+    pin = ["taskset", "--cpu-list", cpus] if cpus else []
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as script:
         script.write(_lua(request, tag))
         script.flush()
         process = await asyncio.create_subprocess_exec(
+            *pin,
             "wrk",
+            "--latency",
             "--threads",
             "1",
             "--connections",
@@ -146,7 +159,19 @@ async def _wrk(port: int, request: Request, *, connections: int, seconds: float,
     socket_errors = _SOCKET_ERRORS.search(output)
     if socket_errors:
         failures += sum(int(n) for n in socket_errors.groups())
-    return Measurement(requests=int(found.group(1)) - failures, seconds=elapsed, failures=failures)
+    return Measurement(
+        requests=int(found.group(1)) - failures,
+        seconds=elapsed,
+        failures=failures,
+        p50=_percentile(output, "50%"),
+        p99=_percentile(output, "99%"),
+    )
+
+
+def _percentile(output: str, which: str) -> float | None:
+    """A latency percentile (seconds) from wrk's `--latency` distribution."""
+    found = re.search(rf"^\s*{re.escape(which)}\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    return float(found.group(1)) * _UNITS[found.group(2)] if found else None
 
 
 def _lua_string(data: bytes) -> str:

@@ -23,6 +23,26 @@ class Settings(FeedSettings):
     )
     event_retention: timedelta = timedelta(days=30)
 
+    # The in-process cache of the hottest delivery answers (article by slug, first list pages),
+    # invalidated by this process's own subscription to the events. Off by default: it is only
+    # as fresh as the events, so it needs the relay running (`cms up`, or `cms relay`).
+    delivery_cache_enabled: bool = False
+    delivery_cache_max_entries: int = Field(default=1000, ge=1, description="answers held, at most")
+    delivery_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="bytes of answers (bodies and headers) held, at most"
+    )
+    # The bound on staleness when events stop flowing while the subscription is up (relay down).
+    delivery_cache_ttl: float = Field(default=30.0, gt=0, description="seconds an answer is kept, at most")
+    # A read replica may still show the old article when the event arrives: for this long after
+    # a change, answers depending on it are passed on but not stored.
+    delivery_cache_settle: float = Field(
+        default=1.0, ge=0, description="seconds after a change before its answers are cached again"
+    )
+    # How soon a broker that went silent (no close, no reset) stops the cache.
+    delivery_cache_heartbeat: int = Field(
+        default=5, ge=1, le=60, description="AMQP heartbeat of the cache's subscription, seconds"
+    )
+
     relay_port: int = Field(default=8001, description="health and metrics of `cms relay`")
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Memory follows bytes, not rows: a batch stops at this many payload bytes (at least one row).

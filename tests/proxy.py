@@ -10,7 +10,8 @@ from types import TracebackType
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new
-    ones (an outage), `restore()` forwards again."""
+    ones (an outage), `restore()` forwards again; `stall()` keeps the connections open but
+    forwards nothing (a peer gone silent, as behind a dead router), until `restore()`."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -19,6 +20,8 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def __aenter__(self) -> TcpProxy:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -42,6 +45,10 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.accepting = True
+        self._flowing.set()
+
+    def stall(self) -> None:
+        self._flowing.clear()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self.accepting:
@@ -64,13 +71,18 @@ class TcpProxy:
         up_reader: asyncio.StreamReader,
         up_writer: asyncio.StreamWriter,
     ) -> None:
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True)
+        await asyncio.gather(
+            _pipe(reader, up_writer, self._flowing),
+            _pipe(up_reader, writer, self._flowing),
+            return_exceptions=True,
+        )
         self._writers -= {writer, up_writer}
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, flowing: asyncio.Event) -> None:
     try:
         while data := await reader.read(65536):
+            await flowing.wait()
             writer.write(data)
             await writer.drain()
     except (ConnectionError, OSError):

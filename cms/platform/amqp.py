@@ -26,16 +26,19 @@ def urls(setting: str) -> list[str]:
     return [url.strip() for url in setting.split(",") if url.strip()]
 
 
-async def connect(setting: str, seconds: float = 10.0) -> AbstractConnection:
+async def connect(setting: str, seconds: float = 10.0, heartbeat: int | None = None) -> AbstractConnection:
     """A plain (not robust) connection to the first node that answers, in the order given.
 
     Callers own reconnecting: robust connections have been seen to come back without their
     consumers, and a lost connection should surface as an error, not a silent wait.
+    `heartbeat` (seconds) overrides the broker's proposal: how soon a silent peer counts as lost.
     """
     failure: BaseException | None = None
     for url in urls(setting):
         try:
-            return await aio_pika.connect(url, timeout=seconds)
+            if heartbeat is None:
+                return await aio_pika.connect(url, timeout=seconds)
+            return await aio_pika.connect(url, timeout=seconds, heartbeat=heartbeat)
         except BROKER_ERRORS as exc:
             failure = exc
     raise failure or ConnectionError("CMS_AMQP_URL names no broker")

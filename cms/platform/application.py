@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from cms.platform import db, ops, passwords, problem, redirects, workers
+from cms.platform import collector, db, ops, passwords, problem, redirects, workers
 from cms.platform.middleware import HttpMetrics, RequestContext
 from cms.platform.openapi import Operation, build_spec, routes
 from cms.platform.services import Services
@@ -37,8 +37,13 @@ def build(
     *,
     title: str,
     name: str,
+    registry: CollectorRegistry | None = None,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> Starlette:
-    registry = CollectorRegistry()
+    """`inner_middleware` runs inside the request context (request id, access log, metrics),
+    in front of the routes; `registry` is the one /metrics serves, when parts built before
+    the application count in it."""
+    registry = CollectorRegistry() if registry is None else registry
     # The operational endpoints are routes too, so the document lists them; it includes itself.
     everything = list(api_operations)
 
@@ -66,11 +71,13 @@ def build(
                 **{worker.name: ops.worker_check(worker) for worker in started},
             }
             async with workers.running(started):
+                if settings.gc_freeze_after_startup:
+                    collector.freeze_startup()
                 yield
 
     app = Starlette(
         routes=routes(everything),
-        middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry))],
+        middleware=[Middleware(RequestContext, metrics=HttpMetrics(registry)), *inner_middleware],
         exception_handlers=problem.HANDLERS,
         lifespan=lifespan,
     )

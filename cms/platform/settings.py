@@ -73,6 +73,9 @@ class PlatformSettings(BaseSettings):
     login_account_max_delay: timedelta = Field(default=timedelta(minutes=1), gt=timedelta(0))
     # argon2 takes ~64 MiB and tens of milliseconds per hash: at most this many at once per process.
     password_hash_concurrency: int = Field(default=2, ge=1)
+    # What start-up built (modules, routes, models, pools) lives as long as the process: frozen
+    # out of the cyclic collector, whose full collections then stop walking it on a request's time.
+    gc_freeze_after_startup: bool = True
 
     @property
     def exchange(self) -> str:
