@@ -55,7 +55,7 @@ class Varnish:
         for chunk in _by_bytes(keys, VARNISH_HEADER_BYTES):
             if self.method == "ban":
                 # Anchored on the key separator: `tag:eu` must not ban `tag:eu-gipfel`.
-                headers = {"xkey-ban": "(^|[ ,])(" + "|".join(chunk) + ")([ ,]|$)"}
+                headers = {"xkey-ban": "(^|[[:space:],])(" + "|".join(chunk) + ")([[:space:],]|$)"}
                 await _send(client, self.name, "BAN", self.url, headers=headers)
             else:
                 headers = {"xkey-purge": " ".join(chunk), **({} if hard else {"xkey-soft": "1"})}

@@ -45,9 +45,12 @@ sub vcl_recv {
         if (!req.http.xkey-ban) {
             return (synth(400, "xkey-ban header required"));
         }
-        # obj.* only, so the ban lurker can retire it in the background.
-        ban("obj.http.xkey ~ " + req.http.xkey-ban);
-        return (synth(200, "Banned"));
+        # obj.* only, so the ban lurker can retire it in the background. The ban parser splits
+        # on spaces: a regex naming the separator says [[:space:]].
+        if (std.ban("obj.http.xkey ~ " + req.http.xkey-ban)) {
+            return (synth(200, "Banned"));
+        }
+        return (synth(400, std.ban_error()));
     }
     if (req.method != "GET" && req.method != "HEAD") {
         return (pass);

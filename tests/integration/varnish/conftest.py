@@ -16,8 +16,6 @@ from tests.integration.varnish.helpers import Stack
 from tests.proxy import TcpProxy
 from tests.varnish import cms_serve, installed, varnish
 
-pytestmark = pytest.mark.skipif(not installed(), reason="varnishd is missing: `make varnish` installs it")
-
 
 @pytest.fixture
 async def stack(consumer_settings: SystemSettings, running_relay: RelayStarter) -> AsyncIterator[Stack]:
