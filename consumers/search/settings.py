@@ -17,3 +17,11 @@ class SearchSettings(ConsumerSettings):
     # and ranks at most this many of the newest matching articles.
     search_statement_timeout: timedelta = Field(default=timedelta(seconds=2), gt=timedelta(0))
     search_max_candidates: int = Field(default=1000, ge=100, le=100_000)
+    # Shared caches: the purge consumer purges search answers by their list and article keys,
+    # but it may purge before this consumer has indexed the change, so a cache keeps a search
+    # answer only briefly: s-maxage bounds how stale a cached search can be.
+    search_max_age: int = Field(default=30, ge=0, description="Cache-Control max-age of /v1/search")
+    search_s_maxage: int = Field(default=30, ge=0, description="Cache-Control s-maxage of /v1/search")
+    search_stale_if_error: int = Field(
+        default=3600, ge=0, description="Cache-Control stale-if-error of /v1/search, seconds"
+    )
