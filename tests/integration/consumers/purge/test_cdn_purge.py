@@ -114,3 +114,33 @@ async def test_the_consumer_purges_both_cdns_soft_on_publish_and_hard_on_kill_af
 async def _has(cdn: FakeCdn, api: str, keys: set[str], after: int = 0) -> bool:
     await asyncio.sleep(0)
     return keys <= {key for p in cdn.purges[after:] if p.api == api for key in p.keys}
+
+
+async def test_a_burst_of_changes_is_coalesced_into_few_purge_requests(
+    consumer_settings: SystemSettings,
+    running_relay: RelayStarter,
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+) -> None:
+    """Ten stories published at once reach the CDN as a handful of requests (the window collects
+    them), each key once per request, and every story's key is purged."""
+    editor = token["editor"]
+    stories = [
+        await publish(api, editor, await create_draft(api, editor, title=f"Meldung {n}")) for n in range(10)
+    ]
+    wanted = {f"article:{story['id']}" for story in stories} | {"list:all", "list:language:de", "sitemap"}
+    async with fake_cdn() as cdn:
+        settings = consumer_settings.model_copy(
+            update={
+                "purge_fastly_service_id": SERVICE_ID,
+                "purge_fastly_api_token": TOKEN,
+                "purge_fastly_url": cdn.url,
+                "purge_window": 0.5,
+            }
+        )
+        async with running_consumer(PURGE, settings), running_relay():
+            await eventually(lambda: _has(cdn, "fastly", wanted), within=15)
+
+    assert len(cdn.purges) < len(stories)
+    assert all(len(set(p.keys)) == len(p.keys) for p in cdn.purges)
+    assert cdn.refused == []
