@@ -31,8 +31,7 @@ async def apply(conn: Connection, event: ArticleEvent) -> None:
     now = Shown.of(event.data)
     last = await store.seen(conn, article_id)
     if last is None or event.articleversion > last.version:
-        # A new draft has no past any cache could hold; otherwise, never seen means unknown.
-        before = None if last is None and event.type != "cms.article.created" else _shown_before(last, now)
+        before = _before(last, event, now)
         keys = stale_keys(article_id, before, now)
         await store.remember(conn, article_id, event.articleversion, now, before)
     elif event.articleversion == last.version:
@@ -43,6 +42,11 @@ async def apply(conn: Connection, event: ArticleEvent) -> None:
     log.debug("purge.queued", keys=len(keys), version=event.articleversion)
 
 
-def _shown_before(last: store.Seen | None, now: Shown) -> Shown:
-    """What readers saw before: the last version applied, or for a new draft, nothing at all."""
-    return last.shown if last is not None else Shown(False, now.section, now.tags, now.language)
+def _before(last: store.Seen | None, event: ArticleEvent, now: Shown) -> Shown | None:
+    """What readers saw before this version: the last version applied; for a new draft,
+    nothing (no cache can hold it); None when this consumer never saw the article (unknown)."""
+    if last is not None:
+        return last.shown
+    if event.type == "cms.article.created":
+        return Shown(False, now.section, now.tags, now.language)
+    return None
