@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node lint typecheck unit bench clean search-dictionary
+.PHONY: run test test-cluster test-image containers install node varnish lint typecheck unit bench clean search-dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,20 @@ install: $(STAMP) $(ASYNCAPI_STAMP)
 run: install
 	$(BIN)/cms up
 
+## varnish: Varnish, its xkey vmod (varnish-modules) and wrk, from Debian's packages when missing (needs root)
+# The purge tests run a real varnishd with deploy/varnish/default.vcl; the purge benches use wrk.
+varnish:
+	@if ! command -v varnishd >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 \
+	    || ! ls /usr/lib/*/varnish/vmods/libvmod_xkey.so >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "Varnish is missing: sudo apt-get install -y varnish varnish-modules wrk" >&2; exit 1; \
+	    fi; \
+	    apt-get -o DPkg::Lock::Timeout=600 update \
+	        && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y varnish varnish-modules wrk; \
+	fi
+
 ## test: install, lint, type-check, then the whole suite against the real services
-test: install lint typecheck search-dictionary
+test: install varnish search-dictionary lint typecheck
 	$(BIN)/pytest
 
 ## search-dictionary: the German Hunspell dictionary search splits compounds with (Debian's

@@ -11,13 +11,14 @@ from cms.app import create_app
 from cms.settings import Settings
 from consumers import process
 from consumers.ads.settings import AdsSettings
+from consumers.purge.settings import PurgeSettings
 from consumers.registry import CONSUMERS
 from consumers.search.settings import SearchSettings
 from consumers.social.settings import SocialSettings
 from consumers.webhooks.settings import WebhooksSettings
 
 
-class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings):
+class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings, PurgeSettings):
     """The content app's settings and every consumer's, read from one environment."""
 
 

@@ -90,9 +90,10 @@ def header(required: Iterable[str], detail: Iterable[str] = ()) -> str:
 
 
 def headers(required: Iterable[str], detail: Iterable[str] = ()) -> dict[str, str]:
-    """`Surrogate-Key` (Fastly) and `xkey` (Varnish's xkey vmod) with the same value."""
+    """`Surrogate-Key` (Fastly) and `xkey` (Varnish's xkey vmod) with the same value, and
+    `Cache-Tag` (Cloudflare: the same keys, comma-separated)."""
     value = header(required, detail)
-    return {"Surrogate-Key": value, "xkey": value}
+    return {"Surrogate-Key": value, "xkey": value, "Cache-Tag": value.replace(" ", ",")}
 
 
 def _unique(keys: Iterable[str], seen: set[str] | None = None) -> list[str]:

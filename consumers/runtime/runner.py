@@ -183,7 +183,7 @@ class Consumer:
         if pool is None:
             raise ConnectionError("the store is not open")
         async with pool.acquire() as conn, conn.transaction():
-            if not await claims.claim(conn, self.spec.schema, event):
+            if self.spec.claim_versions and not await claims.claim(conn, self.spec.schema, event):
                 return False  # stale or a redelivery: what it says is already applied
             await self.apply(conn, event)
         return True

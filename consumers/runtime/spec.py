@@ -50,6 +50,9 @@ class ConsumerSpec(Generic[S]):
     store_url: Callable[[S], str | None]
     port: Callable[[S], int]
     routing_keys: tuple[str, ...] = ("article.#",)
+    # False: `apply` sees every delivery, redeliveries and stale events too, and keeps its own
+    # versions (the purge consumer: purging again is harmless, and a redelivery must purge).
+    claim_versions: bool = True
 
     def load_settings(self) -> S:
         """Its settings from the environment (`cms-consumer NAME`)."""

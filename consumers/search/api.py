@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 import asyncpg
@@ -9,7 +10,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cms.platform import cache_keys, web
 from cms.platform.db import Connection
+from cms.platform.openapi import Header
 from consumers.runtime.http import (
     UUID_PARAM,
     Cursor,
@@ -111,6 +114,28 @@ async def _did_you_mean(conn: Connection, query: SearchQuery, settings: SearchSe
             return None  # a correction is a courtesy: no answer rather than none at all
 
 
+def _cacheable(request: Request, page: SearchPage, query: SearchQuery, settings: SearchSettings) -> Response:
+    """A search answer a shared cache may keep: named by the lists it searched (a change that
+    enters or leaves them purges it) and the articles it shows, with an ETag and 304."""
+    body = page.model_dump_json().encode()
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {
+        "ETag": tag,
+        **web.cache_control(
+            settings.search_max_age,
+            s_maxage=settings.search_s_maxage,
+            stale_if_error=settings.search_stale_if_error,
+        ),
+        **cache_keys.headers(
+            cache_keys.lists(section=query.section, tag=query.tag, language=query.language),
+            (cache_keys.article(hit.id) for hit in page.items),
+        ),
+    }
+    if web.none_match(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=web.JSON, headers=headers)
+
+
 def operations(index: Store, settings: SearchSettings) -> list[Operation]:
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
@@ -124,7 +149,7 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
         if not hits and offset == 0:
             other = await index.reads.run(lambda conn: _did_you_mean(conn, query, settings))
         page = SearchPage(items=hits, next_cursor=encode_offset(end) if more else None, did_you_mean=other)
-        return json_response(page, headers={"Cache-Control": "public, max-age=30"})
+        return _cacheable(request, page, query, settings)
 
     async def indexed(request: Request) -> Response:
         await require_role(request, Role.editor)
@@ -146,6 +171,8 @@ def operations(index: Store, settings: SearchSettings) -> list[Operation]:
             "search",
             query=SearchQuery,
             response=SearchPage,
+            headers=(Header("If-None-Match", "an ETag from an earlier answer: 304 if unchanged"),),
+            extra_responses={304: "Not modified"},
         ),
         suggest_api.operation(index, settings),
         Operation(

@@ -27,3 +27,11 @@ class SearchSettings(ConsumerSettings):
     search_variants_per_word: int = Field(default=2, ge=0, le=5)
     # "Did you mean": how similar (pg_trgm similarity, 0..1) a known word must be to offer it.
     search_did_you_mean_similarity: float = Field(default=0.4, ge=0.1, le=1.0)
+    # Shared caches: the purge consumer purges search answers by their list and article keys,
+    # but it may purge before this consumer has indexed the change, so a cache keeps a search
+    # answer only briefly: s-maxage bounds how stale a cached search can be.
+    search_max_age: int = Field(default=30, ge=0, description="Cache-Control max-age of /v1/search")
+    search_s_maxage: int = Field(default=30, ge=0, description="Cache-Control s-maxage of /v1/search")
+    search_stale_if_error: int = Field(
+        default=3600, ge=0, description="Cache-Control stale-if-error of /v1/search, seconds"
+    )

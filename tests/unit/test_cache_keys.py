@@ -36,7 +36,11 @@ def test_the_header_is_unique_in_order_and_sent_as_surrogate_key_and_xkey() -> N
     """Duplicates are dropped, order kept, and both headers carry the same value."""
     sent = cache_keys.headers(["list:all", "article:a"], ["article:b", "article:a", "article:b"])
 
-    assert sent == {"Surrogate-Key": "list:all article:a article:b", "xkey": "list:all article:a article:b"}
+    assert sent == {
+        "Surrogate-Key": "list:all article:a article:b",
+        "xkey": "list:all article:a article:b",
+        "Cache-Tag": "list:all,article:a,article:b",
+    }
 
 
 def test_a_hundred_articles_fit_but_more_detail_falls_back_to_list_all() -> None:

@@ -41,7 +41,7 @@ IMAGE = "newsroom-cms:0.1.0"
 EXAMPLE_SECRET = "secret.example.yaml"
 # Consumers deployed by these manifests (others may land in consumers/ before they are deployed;
 # every registered consumer must be deployed: see test_every_registered_consumer_is_deployed).
-DEPLOYED_CONSUMERS = ("search", "social", "ads", "webhooks")
+DEPLOYED_CONSUMERS = ("search", "social", "ads", "webhooks", "purge")
 # CMS_* names read outside SystemSettings, with the file that reads them.
 NOT_SETTINGS = {"CMS_MIGRATIONS_DIR": ROOT / "cms" / "schema.py"}
 
