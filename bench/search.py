@@ -339,7 +339,7 @@ async def tap(setup: Setup, watch: Watch) -> AsyncIterator[None]:
 
 async def publish_to_searchable(args: argparse.Namespace, setup: Setup, texts: Corpus) -> None:
     total = args.warmup_publishes + args.publishes
-    docs = list(texts.documents(total, german_share=0.55))
+    docs = list(texts.documents(total))
     probes = [Probe(word=f"probe{number:05d}") for number in range(total)]
     fields = [article_of(doc, probe.word) for doc, probe in zip(docs, probes, strict=True)]
     watch = Watch()
