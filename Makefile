@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node lint typecheck unit bench clean
+.PHONY: run test test-cluster test-image containers install node rum lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,22 @@ install: $(STAMP) $(ASYNCAPI_STAMP)
 run: install
 	$(BIN)/cms up
 
+## rum: PostgreSQL's RUM index extension, from Debian's packages when missing (needs root); search
+## uses it where it is, and the tests cover both that path and the one without it
+rum:
+	@for version in $$(ls /usr/lib/postgresql 2>/dev/null); do \
+	    if [ ! -f "/usr/share/postgresql/$$version/extension/rum.control" ]; then \
+	        if [ "$$(id -u)" -ne 0 ]; then \
+	            echo "RUM is missing: sudo apt-get install -y postgresql-$$version-rum" >&2; exit 1; \
+	        fi; \
+	        apt-get -o DPkg::Lock::Timeout=600 update \
+	        && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
+	            "postgresql-$$version-rum" || exit 1; \
+	    fi; \
+	done
+
 ## test: install, lint, type-check, then the whole suite against the real services
-test: install lint typecheck
+test: install rum lint typecheck
 	$(BIN)/pytest
 
 lint: install
