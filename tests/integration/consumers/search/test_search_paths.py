@@ -7,7 +7,6 @@ import json
 import time
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx2
@@ -17,9 +16,8 @@ from consumers.search import SPEC as SEARCH
 from consumers.search import store
 from consumers.search.query import plan as search_plan
 from tests.helpers import create_draft, eventually, publish
-from tests.integration.consumers.helpers import running_consumer
+from tests.integration.consumers.helpers import running_consumer, without_rum
 from tests.integration.events.helpers import RelayStarter
-from tests.services import admin_connection
 
 WORDS = ["Regierung", "Prozent", "Wahl", "Kanzler", "government", "people", "police", "week", "x", "y"]
 
@@ -166,16 +164,6 @@ async def test_through_gin_a_window_that_holds_enough_matches_reads_only_its_row
     assert candidates["Actual Rows"] == 100
 
 
-async def _database_without_rum(database_url: str) -> None:
-    """The test database, told before its search store is migrated to leave RUM out."""
-    name = urlsplit(database_url).path.lstrip("/")
-    admin = await admin_connection()
-    try:
-        await admin.execute(f'ALTER DATABASE "{name}" SET cms.search_rum = off')
-    finally:
-        await admin.close()
-
-
 async def test_without_rum_the_migration_leaves_it_out_and_search_goes_through_gin(
     database_url: str,
     consumer_settings: SystemSettings,
@@ -187,7 +175,7 @@ async def test_without_rum_the_migration_leaves_it_out_and_search_goes_through_g
     """A store without RUM (as on a managed PostgreSQL that lacks it) is migrated all the same,
     and search works through GIN: a published article is found, a draft never, and hostile
     queries answer within a second with hits or a 422."""
-    await _database_without_rum(database_url)
+    await without_rum(database_url)
     await create_draft(api, token["editor"], title="Geheimer Entwurf Zeppelin")
     await publish(
         api, token["editor"], await create_draft(api, token["editor"], title="Marker Ballon Zeppelin")
