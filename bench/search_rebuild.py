@@ -5,7 +5,7 @@
 On a scratch database (removed at the end) `--articles` articles of bench.search_corpus
 (~500 words, de/en/fr) are created and published through `cms.articles.service`, with no relay
 running, so the index stays empty. Then the search consumer runs as operators run it
-(`cms-consumer search`, its own process) and `cms events resync <its queue>` (the real command,
+(`cms-consumer search`, its own process) and `cms events resync --to <its queue>` (the real command,
 its own process) sends every article to it; the figure is the articles indexed per second, from
 the command's start to the last article in `search.documents`.
 """
@@ -55,6 +55,9 @@ async def main(args: argparse.Namespace) -> None:
         async with db.create_pool(settings, application_name="bench-rebuild") as pool:
             await seed(pool, args.articles, args.seed)
         print(f"{args.articles:,} articles published in {time.perf_counter() - started:.0f} s; {load()}")
+        if args.without_rum:
+            async with db.connection(settings, application_name="bench-rebuild") as conn:
+                await conn.execute("DROP INDEX IF EXISTS search.documents_rum")
         async with (
             command_process(setup, "consumers.cli", ["search"]),
             db.create_pool(settings, application_name="bench-rebuild") as pool,
@@ -68,7 +71,7 @@ async def main(args: argparse.Namespace) -> None:
             }
             started = time.perf_counter()
             command = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", "from cms.cli import main; main()", "events", "resync",
+                sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
                 f"{setup.prefix}.search", cwd=ROOT, env=env,
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
@@ -90,6 +93,11 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--articles", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=20220519)
+    parser.add_argument(
+        "--without-rum",
+        action="store_true",
+        help="drop the RUM index first: the store of a PostgreSQL without it",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the index")
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
     parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)

@@ -244,11 +244,17 @@ async def search(
 async def _gin_search(
     conn: Connection, arguments: tuple[object, ...], candidates: int, windows: Sequence[timedelta]
 ) -> list[asyncpg.Record]:
-    for window in windows:
+    found, searched = 0, timedelta(0)
+    for window in sorted(windows):
+        # A window that would hold too few matches at the rate of the one before is skipped:
+        # a rare word goes to the whole archive after one window, not after each of them.
+        if searched and found * (window / searched) < candidates:
+            continue
         rows = await conn.fetch(SEARCH_RECENT, *arguments, window)
         # No row: no match in the window, or a page past its hits; either way the wider search
         # answers the same as this one would have.
-        if rows and rows[0]["candidates"] >= candidates:
+        found, searched = (rows[0]["candidates"] if rows else 0), window
+        if found >= candidates:
             return rows
     return await conn.fetch(SEARCH, *arguments)
 
