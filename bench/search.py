@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -670,6 +671,7 @@ class Timings:
     endpoint: list[float] = field(default_factory=list)
     paths: dict[str, list[float]] = field(default_factory=dict)
     same: dict[str, bool] = field(default_factory=dict)  # the same hits as the first path
+    timeouts: Counter[str] = field(default_factory=Counter)  # 503: past the statement timeout
 
 
 async def search_latency(args: argparse.Namespace, setup: Setup, texts: Corpus) -> None:
@@ -747,6 +749,9 @@ async def _measure(
     async def endpoint() -> list[str]:
         await http.reopen_if_closed()
         status, body = await http.get(target)
+        if status == 503:
+            timings.timeouts["endpoint"] += 1
+            return ["(timed out)"]
         if status != 200:
             raise RuntimeError(f"GET {target}: {status} {body[:300]!r}")
         return [item["id"] for item in orjson.loads(body)["items"]]
@@ -762,18 +767,24 @@ async def _measure(
         index = search_api.IndexChoice(path_settings)
 
         async def run() -> list[str]:
-            async with pool.acquire() as conn:
-                hits = await search_api.find(conn, search, 0, path_settings, index)
+            try:
+                async with pool.acquire() as conn:
+                    hits = await search_api.find(conn, search, 0, path_settings, index)
+            except search_store.SearchTimedOut:
+                timings.timeouts[path.name] += 1
+                return ["(timed out)"]
             return [str(hit.id) for hit in hits]
 
         return run
 
+    timings = Timings(paths={path.name: [] for path in paths})
     async with pool.acquire() as conn:
         matches = await count_matches(conn, query)
-    timings = Timings(paths={path.name: [] for path in paths})
     runs = {path.name: sql(path) for path in paths}
     answers = {name: await run() for name, run in runs.items()}
-    if await endpoint() != answers[chosen]:
+    if (await endpoint())[:1] != ["(timed out)"] != answers[chosen][:1] and await endpoint() != answers[
+        chosen
+    ]:
         raise RuntimeError(f"{target}: the endpoint and the SQL of {chosen} disagree")
     first = answers[paths[0].name]
     timings.same = {name: ids == first for name, ids in answers.items()}
@@ -820,7 +831,11 @@ def _report_search(
                 *((t.paths[name], "=" if t.same[name] else "~") for name in names),
             ]
         )
-        print(f"   {query.q[:34]:<34}{query.language or '-':>5}{matches:>10,}{cells}")
+        late = ", ".join(f"{name}: {n} timed out" for name, n in t.timeouts.items())
+        print(
+            f"   {query.q[:34]:<34}{query.language or '-':>5}{matches:>10,}{cells}"
+            + (f"  ({late})" if late else "")
+        )
     columns = [[v for _, _, t in results for v in t.endpoint]] + [
         [v for _, _, t in results for v in t.paths[name]] for name in names
     ]
