@@ -116,9 +116,7 @@ async def generate(dsn: str, count: int, *, seed: int, workers: int) -> None:
         loop = asyncio.get_running_loop()
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
             jobs = [
-                loop.run_in_executor(
-                    None, pool.apply, _worker, (dsn, count, years, seed, number, workers)
-                )
+                loop.run_in_executor(None, pool.apply, _worker, (dsn, count, years, seed, number, workers))
                 for number in range(workers)
             ]
             written = sum(await asyncio.gather(*jobs))
@@ -147,7 +145,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--documents", type=int, default=100_000)
     parser.add_argument("--database", required=True, help="created when missing, kept afterwards")
     parser.add_argument("--workers", type=int, default=2, help="processes making and writing articles")
