@@ -810,7 +810,7 @@ def _report_search(
     chosen: str,
     count: int,
 ) -> None:
-    target = 50.0 if count <= 100_000 else 200.0
+    target = 50.0 if count < 500_000 else 200.0  # the issue: ≤ 50 ms at 100,000, ≤ 200 ms at 1,000,000
     print(
         f"   {args.repeats} requests per query and side, in turn (a query's p99 is its slowest); in ms;\n"
         "   endpoint = GET /v1/search over a keep-alive connection to uvicorn in this process (it\n"
