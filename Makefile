@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node varnish lint typecheck unit bench clean search-dictionary
+.PHONY: run test test-cluster test-image containers install node varnish rum lint typecheck unit bench clean search-dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,22 @@ varnish:
 	        && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y varnish varnish-modules wrk; \
 	fi
 
+## rum: PostgreSQL's RUM index extension, from Debian's packages when missing (needs root); search
+## uses it where it is, and the tests cover both that path and the one without it
+rum:
+	@for version in $$(ls /usr/lib/postgresql 2>/dev/null); do \
+	    if [ ! -f "/usr/share/postgresql/$$version/extension/rum.control" ]; then \
+	        if [ "$$(id -u)" -ne 0 ]; then \
+	            echo "RUM is missing: sudo apt-get install -y postgresql-$$version-rum" >&2; exit 1; \
+	        fi; \
+	        apt-get -o DPkg::Lock::Timeout=600 update \
+	        && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
+	            "postgresql-$$version-rum" || exit 1; \
+	    fi; \
+	done
+
 ## test: install, lint, type-check, then the whole suite against the real services
-test: install varnish search-dictionary lint typecheck
+test: install varnish rum search-dictionary lint typecheck
 	$(BIN)/pytest
 
 ## search-dictionary: the German Hunspell dictionary search splits compounds with (Debian's

@@ -1,4 +1,4 @@
-"""Synthetic news articles in German and English for the search benchmark.
+"""Synthetic news articles in German, English and French for the search benchmark.
 
 Words follow a Zipf-Mandelbrot law over a ranked vocabulary per language, as in real text:
 function words at the top (most are stop words, dropped by the text search configuration),
@@ -123,6 +123,51 @@ clearly strongly sharply openly already again still quickly slowly nearly
 """
 )
 
+FUNCTION_FR = _words(
+    """
+de la le et les des en un une du est que dans pour qui au a par sur pas plus ne se il sont
+avec ce ont été son sa ses elle mais comme ou leur aux nous cette être fait aussi entre après
+ils tout deux été avait selon lors dont sans sous depuis contre même encore été très vers
+"""
+)
+
+CONTENT_FR = _words(
+    """
+pour_cent année millions milliards euros personnes Ukraine Russie France Paris gouvernement
+président ministre élection parti police ville pays semaine lundi mardi mercredi jeudi
+vendredi samedi dimanche guerre entreprise entreprises économie marché prix inflation taux
+banque Bourse Union_européenne Emmanuel_Macron Élysée Assemblée_nationale Sénat Matignon
+a_annoncé a_déclaré a_affirmé a_critiqué a_averti a_confirmé selon nouveau nouvelle premier
+grand grande national nationale international politique important ancienne locale publique
+sanctions exportations énergie gaz pétrole électricité climat réchauffement_climatique canicule
+sécheresse inondations budget impôt impôts dette retraite retraites emploi chômage salariés
+syndicat grève salaires coalition opposition députés Parlement loi réforme débat vote accord
+tribunal décision procès juge enquête parquet accusation victimes accident incendie pompiers
+blessés morts attaque attentat explosion tempête pluie météo températures été hiver
+école écoles enseignants élèves université étude chercheurs scientifiques résultats données
+santé hôpital médecins patients vaccin virus pandémie Covid médicaments soins
+football Ligue_1 entraîneur match but équipe club saison championnat Jeux_olympiques victoire
+culture théâtre film musique concert festival musée exposition livre auteur artiste prix
+soldats armée militaire armes chars missiles troupes défense Otan offensive cessez-le-feu
+réfugiés migration frontière asile citoyens population société familles enfants
+négociations pourparlers réunion sommet conférence traité paix dirigeants
+Pentagone chef invasion capitulation résistance porte-parole communiqué
+SNCF transports voitures aéroport vols trains route circulation voitures_électriques
+technologie internet plateforme logiciel intelligence_artificielle Apple Google
+agriculteurs alimentation supermarché consommateurs commerce clients produits
+logement loyers construction immobilier propriétaires locataires maire mairie
+région département Allemagne Berlin Italie Espagne Royaume-Uni Londres Belgique Bruxelles
+Israël Iran Gaza Syrie Afrique Asie Amérique Chine Inde Japon Proche-Orient monde Europe
+campagne sondage voix candidat candidate majorité électeurs Renaissance Républicains
+interdiction mesures proposition projet objectif question problème situation crise
+coûts aide soutien financement investissement plan fonds agence ministère commission
+rapport chiffres statistiques hausse baisse croissance sécurité risque protection contrôle
+avenir histoire décennie siècle génération femmes hommes jeunes
+vouloir devoir pouvoir aller venir rester montrer donner prendre faire dire
+clairement fortement déjà encore toujours rapidement lentement presque
+"""
+)
+
 # German compounds: first part + second part ("Sicherheitspolitik", "Klimagipfel", ...).
 _HEADS_DE = _words(
     """
@@ -153,11 +198,15 @@ go tra bel dan mar ris tel gun hol bru sch we ke ta no el an ur os ha re ni ko p
 SECTIONS = {
     "de": ["politik", "wirtschaft", "ausland", "sport", "kultur", "wissen", "panorama", "regional"],
     "en": ["politics", "business", "world", "sport", "culture", "science", "uk", "us"],
+    "fr": ["politique", "economie", "international", "sport", "culture", "sciences", "societe"],
 }
 TAGS = {
     "de": ["ukraine", "russland", "eu", "klima", "energie", "wahl", "bundestag", "fussball", "corona"],
     "en": ["ukraine", "russia", "eu", "climate", "energy", "election", "congress", "football", "covid"],
+    "fr": ["ukraine", "russie", "ue", "climat", "energie", "election", "assemblee", "football", "covid"],
 }
+# The languages of the corpus and their shares of its articles.
+SHARES = {"de": 0.45, "en": 0.35, "fr": 0.20}
 
 
 @dataclass(frozen=True)
@@ -176,7 +225,11 @@ class Language:
 
 
 def _vocabulary(code: str, rng: random.Random, tail_size: int) -> Language:
-    function, content = (FUNCTION_DE, CONTENT_DE) if code == "de" else (FUNCTION_EN, CONTENT_EN)
+    function, content = {
+        "de": (FUNCTION_DE, CONTENT_DE),
+        "en": (FUNCTION_EN, CONTENT_EN),
+        "fr": (FUNCTION_FR, CONTENT_FR),
+    }[code]
     tail: set[str] = set()
     if code == "de":
         tail.update(head + end for head in _HEADS_DE for end in _TAILS_DE)
@@ -224,14 +277,26 @@ class Corpus:
     sentences: dict[str, list[str]]
     seed: int
 
-    def documents(self, count: int, *, german_share: float = 0.55) -> Iterator[Document]:
-        rng = random.Random(self.seed + 1)
+    def documents(
+        self,
+        count: int,
+        *,
+        shares: dict[str, float] | None = None,
+        years: float = 3.0,
+        start: int = 0,
+        stride: int = 1,
+    ) -> Iterator[Document]:
+        """`count` articles published over the last `years`; every `stride`-th one from number
+        `start` (so that processes can share a corpus without making the same articles)."""
+        codes, weights = zip(*(shares or SHARES).items(), strict=True)
+        cumulative = list(itertools.accumulate(weights))
         now = datetime.now(UTC)
-        for number in range(count):
-            code = "de" if rng.random() < german_share else "en"
-            yield self._document(code, rng, number, now)
+        for number in range(start, count, stride):
+            rng = random.Random(self.seed * 1_000_003 + number)
+            code = codes[min(len(codes) - 1, bisect.bisect(cumulative, rng.random() * cumulative[-1]))]
+            yield self._document(code, rng, number, now, years)
 
-    def _document(self, code: str, rng: random.Random, number: int, now: datetime) -> Document:
+    def _document(self, code: str, rng: random.Random, number: int, now: datetime, years: float) -> Document:
         language, pool = self.languages[code], self.sentences[code]
         title = " ".join(language.pick(rng, rng.randint(5, 11), content_only=True))
         lead = " ".join(rng.choices(pool, k=rng.randint(1, 3)))
@@ -259,7 +324,7 @@ class Corpus:
             body="\n".join(body),
             section=rng.choice(SECTIONS[code]),
             tags=rng.sample(TAGS[code], rng.randint(1, 4)),
-            published_at=now - timedelta(seconds=rng.uniform(0, 3 * 365 * 86400)),
+            published_at=now - timedelta(seconds=rng.uniform(0, years * 365 * 86400)),
             version=2,
             config=config_for(code),
         )
@@ -267,6 +332,6 @@ class Corpus:
 
 def corpus(seed: int = 20220519, *, tail_size: int = 30_000, sentences: int = 100_000) -> Corpus:
     rng = random.Random(seed)
-    languages = {code: _vocabulary(code, rng, tail_size) for code in ("de", "en")}
+    languages = {code: _vocabulary(code, rng, tail_size) for code in SHARES}
     pools = {code: [_sentence(lang, rng) for _ in range(sentences)] for code, lang in languages.items()}
     return Corpus(languages, pools, seed)

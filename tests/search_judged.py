@@ -786,7 +786,7 @@ async def rankings(
     for j in judged:
         if mode == "after":
             query = SearchQuery(q=j.q, language=j.language, limit=10)
-            hits = await api.find(conn, query, 0, settings)
+            hits = await api.find(conn, query, 0, settings, api.IndexChoice(settings))
         else:
             plan = search_query.plan(await store.forms(conn, j.q, _before(j.language)))
             hits = (
@@ -801,6 +801,8 @@ async def rankings(
                     candidates=settings.search_max_candidates,
                     limit=10,
                     offset=0,
+                    rum=False,
+                    windows=(),
                 )
             )
         ranked.append([str(hit.id) for hit in hits])

@@ -67,13 +67,26 @@ class SearchPage(BaseModel):
     )
 
 
+class IndexChoice:
+    """Whether this process's searches read the RUM index: the setting, and whether the store
+    has the index, looked up on the first search (migrations run before the store opens)."""
+
+    def __init__(self, settings: SearchSettings) -> None:
+        self._rum: bool | None = None if settings.search_rum else False
+
+    async def rum(self, conn: Connection) -> bool:
+        if self._rum is None:
+            self._rum = await store.has_rum_index(conn)
+        return self._rum
+
+
 async def find(
-    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings
+    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings, index: IndexChoice
 ) -> list[SearchHit]:
     """The hits of one search, in one transaction, so that public search's short statement
     timeout ends with it."""
     try:
-        return await _find_in_transaction(conn, query, offset, settings)
+        return await _find_in_transaction(conn, query, offset, settings, index)
     except asyncpg.InterfaceError as exc:
         # A statement cut by the timeout can leave the connection closed, so that leaving the
         # transaction fails too: that is still this search timing out, not the database going away.
@@ -83,8 +96,9 @@ async def find(
 
 
 async def _find_in_transaction(
-    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings
+    conn: Connection, query: SearchQuery, offset: int, settings: SearchSettings, index: IndexChoice
 ) -> list[SearchHit]:
+    rum = await index.rum(conn)
     async with conn.transaction(readonly=True):
         await store.limit_statement_time(conn, settings.search_statement_timeout)
         config = config_for(query.language) if query.language else None
@@ -101,6 +115,8 @@ async def _find_in_transaction(
             candidates=settings.search_max_candidates,
             limit=query.limit,
             offset=offset,
+            rum=rum,
+            windows=settings.search_recent_windows,
         )
 
 
@@ -137,12 +153,14 @@ def _cacheable(request: Request, page: SearchPage, query: SearchQuery, settings:
 
 
 def operations(index: Store, settings: SearchSettings) -> list[Operation]:
+    choice = IndexChoice(settings)
+
     async def search(request: Request) -> Response:
         query = parse_query(request, SearchQuery)
         offset = decode_offset(query.cursor, MAX_OFFSET)
         if index.reads is None:
             raise Unavailable("the search index is not open yet")
-        hits = await index.reads.run(lambda conn: find(conn, query, offset, settings))
+        hits = await index.reads.run(lambda conn: find(conn, query, offset, settings, choice))
         end = offset + query.limit
         more = len(hits) == query.limit and end <= MAX_OFFSET and end < settings.search_max_candidates
         other = None

@@ -63,26 +63,54 @@ _RANK = (
 # query is then checked against `match` ($1) on those only ($3: no need). Each candidate is
 # ranked and highlighted with the query as its own configuration parses it ($4, $5).
 #
-# `narrow` is MATERIALIZED so that the planner does not see its value. When it does (a custom
-# plan) and the words are common, it rightly expects most rows to match and reads the table,
-# testing each row's tsvector: that detoasts every one of them (0.5 s over 30,000 articles).
-# Blind, it takes the GIN index's bitmap: posting lists, then only `published_at` of the rows.
-SEARCH = f"""
+# Three ways to find them, the same candidates (up to ties of published_at):
+# - RUM (`documents_rum`, when the extension is there): the index keeps each posting's
+#   published_at and returns the matches newest first, so only the candidates' rows are read.
+# - GIN within a recent window ($12: e.g. the last 30 days): the posting lists AND-ed with the
+#   published_at range before any row is read, so the rows read are the window's matches, not
+#   the archive's. When the window holds at least $9 candidates they are the newest of all.
+# - GIN over the whole archive (no window): every match's row is read for its published_at.
+#
+# For GIN, `narrow` is MATERIALIZED so that the planner does not see its value. When it does
+# (a custom plan) and the words are common, it rightly expects most rows to match and reads the
+# table, testing each row's tsvector: that detoasts every one of them (0.5 s over 30,000
+# articles). Blind, it takes the GIN index's bitmap: posting lists, then only `published_at`.
+# RUM needs the value in the index condition to order by; it never reads the table for it.
+# GIN orders by an expression (`+ interval '0'`, the same order) that the btree on published_at
+# cannot give: else a generic plan walked that btree newest first, testing every row's tsvector
+# until it had the candidates, which for a rare word over 1,000,000 articles ran into the
+# statement timeout. The btree serves the window's range only.
+_FILTERS = """
+      AND ($6::text IS NULL OR d.language = $6)
+      AND ($7::text IS NULL OR d.section = $7)
+      AND ($8::text IS NULL OR d.tags @> ARRAY[$8::text])"""
+_COLUMNS = (
+    "d.article_id, d.slug, d.language, d.title, d.section, d.published_at, d.config, d.snippet_text, d.tsv"
+)
+_GIN_CANDIDATES = f"""
+q AS MATERIALIZED (SELECT $2::tsquery AS narrow),
+candidates AS MATERIALIZED (
+    SELECT {_COLUMNS}
+    FROM search.documents d, q
+    WHERE d.tsv @@ q.narrow{{window}}{_FILTERS}
+    ORDER BY d.published_at + interval '0' DESC, d.article_id
+    LIMIT $9
+)"""
+# `<=|`: the distance to a later time, so the nearest first; a fixed time far ahead keeps it
+# one plan for every search (float8 seconds, still finer than a millisecond).
+_RUM_CANDIDATES = f"""
+candidates AS MATERIALIZED (
+    SELECT {_COLUMNS}
+    FROM search.documents d
+    WHERE d.tsv @@ $2::tsquery{_FILTERS}
+    ORDER BY d.published_at <=| '2200-01-01 00:00:00+00'::timestamptz
+    LIMIT $9
+)"""
+_SEARCH = f"""
 WITH forms AS MATERIALIZED (
     SELECT * FROM unnest($4::regconfig[], $5::tsquery[]) AS f(config, query)
 ),
-q AS MATERIALIZED (SELECT $2::tsquery AS narrow),
-candidates AS MATERIALIZED (
-    SELECT d.article_id, d.slug, d.language, d.title, d.section, d.published_at, d.config,
-           d.snippet_text, d.tsv
-    FROM search.documents d, q
-    WHERE d.tsv @@ q.narrow
-      AND ($6::text IS NULL OR d.language = $6)
-      AND ($7::text IS NULL OR d.section = $7)
-      AND ($8::text IS NULL OR d.tags @> ARRAY[$8::text])
-    ORDER BY d.published_at DESC, d.article_id
-    LIMIT $9
-),
+{{candidates}},
 hits AS (
     SELECT c.article_id, c.slug, c.language, c.title, c.section, c.published_at, c.config,
            c.snippet_text, {_RANK} AS rank,
@@ -95,8 +123,16 @@ hits AS (
 SELECT article_id, slug, language, title, section, published_at, rank,
        ts_headline(config, snippet_text, query,
                    'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2, '
-                   'FragmentDelimiter=" … "') AS snippet
+                   'FragmentDelimiter=" … "') AS snippet,
+       (SELECT count(*) FROM candidates) AS candidates
 FROM hits ORDER BY rank DESC, article_id"""
+SEARCH = _SEARCH.format(candidates=_GIN_CANDIDATES.format(window=""))
+SEARCH_RECENT = _SEARCH.format(
+    candidates=_GIN_CANDIDATES.format(window="\n      AND d.published_at >= now() - $12::interval")
+)
+SEARCH_RUM = _SEARCH.format(candidates=_RUM_CANDIDATES)
+
+RUM_INDEX = "search.documents_rum"
 
 
 @dataclass(frozen=True)
@@ -193,22 +229,30 @@ async def search(
     candidates: int,
     limit: int,
     offset: int,
+    rum: bool,
+    windows: Sequence[timedelta],
 ) -> list[SearchHit]:
+    """The page of hits: through the RUM index when `rum`, else through GIN, in each of the
+    recent `windows` in turn (the first that holds `candidates` matches holds the newest), and
+    over the whole archive when none does."""
+    arguments = (
+        plan.match,
+        plan.narrow,
+        plan.exact,
+        plan.configs,
+        plan.queries,
+        language,
+        section,
+        tag,
+        candidates,
+        limit,
+        offset,
+    )
     try:
-        rows = await conn.fetch(
-            SEARCH,
-            plan.match,
-            plan.narrow,
-            plan.exact,
-            plan.configs,
-            plan.queries,
-            language,
-            section,
-            tag,
-            candidates,
-            limit,
-            offset,
-        )
+        if rum:
+            rows = await conn.fetch(SEARCH_RUM, *arguments)
+        else:
+            rows = await _gin_search(conn, arguments, candidates, windows)
     except asyncpg.QueryCanceledError:
         raise timed_out() from None
     return [
@@ -224,6 +268,32 @@ async def search(
         )
         for r in rows
     ]
+
+
+async def _gin_search(
+    conn: Connection, arguments: tuple[object, ...], candidates: int, windows: Sequence[timedelta]
+) -> list[asyncpg.Record]:
+    found, searched = 0, timedelta(0)
+    for window in sorted(windows):
+        # A window that would hold too few matches at the rate of the one before is skipped:
+        # a rare word goes to the whole archive after one window, not after each of them.
+        if searched and found * (window / searched) < candidates:
+            continue
+        rows = await conn.fetch(SEARCH_RECENT, *arguments, window)
+        # No row: no match in the window, or a page past its hits; either way the wider search
+        # answers the same as this one would have.
+        found, searched = (rows[0]["candidates"] if rows else 0), window
+        if found >= candidates:
+            return rows
+    return await conn.fetch(SEARCH, *arguments)
+
+
+async def has_rum_index(conn: Connection) -> bool:
+    """Whether the store has the RUM index (migration 0005 made it where the extension is)."""
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)", RUM_INDEX
+    )
+    return found
 
 
 class Indexed(BaseModel):

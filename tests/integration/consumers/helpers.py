@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg
@@ -17,7 +18,7 @@ from consumers import process
 from consumers.runtime import topology
 from consumers.runtime.spec import ConsumerSpec
 from tests.helpers import eventually
-from tests.services import AMQP_URL
+from tests.services import AMQP_URL, admin_connection
 
 
 @contextlib.asynccontextmanager
@@ -36,6 +37,17 @@ async def running_consumer(
                 yield client
     finally:
         await delete_consumer_queues(settings, spec.queue(settings))
+
+
+async def without_rum(database_url: str) -> None:
+    """Tell the test database, before its search store is migrated, to leave RUM out (as a
+    managed PostgreSQL without the extension would): search then goes through GIN alone."""
+    name = urlsplit(database_url).path.lstrip("/")
+    admin = await admin_connection()
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" SET cms.search_rum = off')
+    finally:
+        await admin.close()
 
 
 async def is_ready(client: httpx2.AsyncClient) -> bool:

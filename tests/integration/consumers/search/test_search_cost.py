@@ -177,10 +177,11 @@ def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_candidates_come_from_the_gin_index_even_when_every_article_matches(
-    search_app: httpx2.AsyncClient, db: asyncpg.Connection[asyncpg.Record]
+    search_app_without_rum: httpx2.AsyncClient, db: asyncpg.Connection[asyncpg.Record]
 ) -> None:
-    """Shown by the plan: the index finds the matches (no table scan that reads every tsvector),
-    and only the newest `candidates` of them are ranked, however many match."""
+    """Shown by the plan, on a store without RUM: the index finds the matches (no table scan
+    that reads every tsvector), and only the newest `candidates` of them are ranked, however many
+    match."""
     await _fill(db, 3000)
     plan = search_plan(await store.forms(db, " or ".join(COMMON[:16]), None))
     assert plan is not None

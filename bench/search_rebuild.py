@@ -1,0 +1,108 @@
+"""Rebuild speed: `cms events resync` into an empty search index, in articles per second.
+
+    python -m bench.search_rebuild [--articles 3000]
+
+On a scratch database (removed at the end) `--articles` articles of bench.search_corpus
+(~500 words, de/en/fr) are created and published through `cms.articles.service`, with no relay
+running, so the index stays empty. Then the search consumer runs as operators run it
+(`cms-consumer search`, its own process) and `cms events resync --to <its queue>` (the real command,
+its own process) sends every article to it; the figure is the articles indexed per second, from
+the command's start to the last article in `search.documents`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bench.common import DEFAULT_SERVER_DSN, ROOT, run
+from bench.search import DEFAULT_AMQP_URL, EDITOR, article_of, command_process, load, scratch
+from bench.search_corpus import corpus
+from cms.articles import service
+from cms.platform import db
+
+
+async def seed(pool: db.Pool, count: int, seed_value: int) -> None:
+    docs = iter(corpus(seed_value).documents(count))
+    lock = asyncio.Lock()
+
+    async def worker() -> None:
+        while True:
+            async with lock:
+                doc = next(docs, None)
+            if doc is None:
+                return
+            async with pool.acquire() as conn:
+                created = await service.create(
+                    conn, article_of(doc, "rebuild"), service.Context(EDITOR, datetime.now(UTC), None)
+                )
+                await service.publish(
+                    conn, created.id, None, created.version, service.Context(EDITOR, datetime.now(UTC), None)
+                )
+
+    await asyncio.gather(*(worker() for _ in range(8)))
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with scratch(args.server_dsn, args.amqp_url) as setup:
+        settings = setup.settings(pool_max_size=10)
+        started = time.perf_counter()
+        async with db.create_pool(settings, application_name="bench-rebuild") as pool:
+            await seed(pool, args.articles, args.seed)
+        print(f"{args.articles:,} articles published in {time.perf_counter() - started:.0f} s; {load()}")
+        if args.without_rum:
+            async with db.connection(settings, application_name="bench-rebuild") as conn:
+                await conn.execute("DROP INDEX IF EXISTS search.documents_rum")
+        async with (
+            command_process(setup, "consumers.cli", ["search"]),
+            db.create_pool(settings, application_name="bench-rebuild") as pool,
+        ):
+            indexed = await pool.fetchval("SELECT count(*) FROM search.documents")
+            assert indexed == 0, f"the index should start empty, it holds {indexed}"
+            env = os.environ | {
+                "CMS_DATABASE_URL": setup.dsn,
+                "CMS_AMQP_URL": setup.amqp_url,
+                "CMS_AMQP_PREFIX": setup.prefix,
+            }
+            started = time.perf_counter()
+            command = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
+                f"{setup.prefix}.search", cwd=ROOT, env=env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            while (indexed := await pool.fetchval("SELECT count(*) FROM search.documents")) < args.articles:
+                if time.perf_counter() - started > args.timeout:
+                    break
+                await asyncio.sleep(0.1)
+            took = time.perf_counter() - started
+            await command.wait()
+    print(
+        f"`cms events resync` into an empty index: {indexed:,} articles in {took:.1f} s = "
+        f"{indexed / took:,.0f} articles/s (command exit {command.returncode}); {load()}"
+    )
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=20220519)
+    parser.add_argument(
+        "--without-rum",
+        action="store_true",
+        help="drop the RUM index first: the store of a PostgreSQL without it",
+    )
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the index")
+    parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
+    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    run(lambda: main(parse()))
