@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
+from cms.admin_ui import pages_api
 from cms.articles import admin_api, content_api, distribution_api, editing_api, preview_api
 from cms.events import log_api
 from cms.feeds import feeds_api
@@ -32,6 +33,8 @@ def operations() -> list[Operation]:
         *tokens_api.OPERATIONS,
         *users_api.OPERATIONS,
         *auth_api.OPERATIONS,
+        # The editorial UI: page shells and their built assets, at /admin/.
+        *pages_api.OPERATIONS,
     ]
 
 
