@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DIST = Path(__file__).parent / "frontend" / "dist"
 _MANIFEST = DIST / ".vite" / "manifest.json"
@@ -56,16 +57,16 @@ def load(dist: Path = DIST) -> Assets:
     return Assets(entries)
 
 
-def _imports(raw: dict[str, dict[str, object]], chunk: dict[str, object]) -> list[str]:
+def _imports(raw: dict[str, dict[str, Any]], chunk: dict[str, Any]) -> list[str]:
     """The static imports of `chunk`, transitively, each once."""
     seen: list[str] = []
-    todo = list(chunk.get("imports", []))  # type: ignore[call-overload]
+    todo: list[str] = list(chunk.get("imports", []))
     while todo:
         key = todo.pop()
         if key in seen or key not in raw:
             continue
         seen.append(key)
-        todo.extend(raw[key].get("imports", []))  # type: ignore[call-overload]
+        todo.extend(raw[key].get("imports", []))
     return seen
 
 

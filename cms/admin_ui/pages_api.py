@@ -89,7 +89,9 @@ async def asset(request: Request) -> Response:
     found = assets.file(assets.DIST, name)
     if found is None:
         raise NotFound(f"no asset {name!r}")
-    return FileResponse(found, media_type=_MEDIA_TYPES.get(found.suffix, "application/octet-stream"), headers=_ASSET_HEADERS)
+    return FileResponse(
+        found, media_type=_MEDIA_TYPES.get(found.suffix, "application/octet-stream"), headers=_ASSET_HEADERS
+    )
 
 
 _TAG = "editorial-ui"
@@ -97,7 +99,15 @@ _HTML = "text/html"
 _ASSET_NAME = {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
 
 OPERATIONS = [
-    Operation("GET", "/admin", admin_root, "The editorial UI (redirects to /admin/)", _TAG, status=308, media_type=_HTML),
+    Operation(
+        "GET",
+        "/admin",
+        admin_root,
+        "The editorial UI (redirects to /admin/)",
+        _TAG,
+        status=308,
+        media_type=_HTML,
+    ),
     Operation("GET", "/admin/", articles_page, "The editorial UI: the article list", _TAG, media_type=_HTML),
     Operation("GET", "/admin/signin", signin_page, "The editorial UI: sign in", _TAG, media_type=_HTML),
     Operation(
@@ -110,7 +120,12 @@ OPERATIONS = [
         media_type=_HTML,
     ),
     Operation(
-        "GET", "/admin/operators", operators_page, "The editorial UI: the operators' page", _TAG, media_type=_HTML
+        "GET",
+        "/admin/operators",
+        operators_page,
+        "The editorial UI: the operators' page",
+        _TAG,
+        media_type=_HTML,
     ),
     Operation(
         "GET",

@@ -64,7 +64,15 @@ export async function api(method, path, { body, headers = {}, keepalive = false 
   return { status: response.status, data, etag: response.headers.get("ETag") };
 }
 
+const leaving = [];
+
+/** Work to finish while still signed in (save my copy, release my lock) before signing out. */
+export function beforeSignOut(hook) {
+  leaving.push(hook);
+}
+
 export async function signOut() {
+  await Promise.allSettled(leaving.map((hook) => hook()));
   try {
     await api("DELETE", "/v1/auth/session");
   } finally {

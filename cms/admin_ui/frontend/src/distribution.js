@@ -51,7 +51,7 @@ function postItem(post, canReview, refresh) {
   );
 }
 
-export function distributionPanel(articleId, canReview) {
+export function distributionPanel(articleId, canReview, onStatus = () => {}) {
   const box = $("#distribution");
   let busy = false;
   async function refresh() {
@@ -59,6 +59,7 @@ export function distributionPanel(articleId, canReview) {
     busy = true;
     try {
       const { data: d } = await api("GET", `/v1/admin/articles/${articleId}/distribution`);
+      onStatus(d.delivery.status);
       let posts = null;
       if (canReview) {
         try {

@@ -1,7 +1,7 @@
 // The editor: fields and blocks, autosave to my working copy, the edit lock, save with If-Match
 // (a 412 opens the merge view), workflow, preview, history and where the article is live.
 import "./style.css";
-import { ApiError, api, atLeast } from "./api.js";
+import { ApiError, api, atLeast, beforeSignOut } from "./api.js";
 import { blockList } from "./blocks.js";
 import { distributionPanel } from "./distribution.js";
 import { $, el, flash, statusChip, when } from "./dom.js";
@@ -326,7 +326,9 @@ async function main() {
     showArticle(restored);
     fill(restored);
   });
-  distribution = atLeast("editor") ? distributionPanel(ID, true) : { refresh() {} };
+  // The scheduler publishes without us: the chip follows what the API says now.
+  const followStatus = (status) => $("#status-chip").replaceChildren(statusChip(status));
+  distribution = atLeast("editor") ? distributionPanel(ID, true, followStatus) : { refresh() {} };
   await offerRestore();
 
   $("#article-form").addEventListener("input", changed);
@@ -356,7 +358,16 @@ async function main() {
     if (!box.hidden) renderPreview(box, { ...article, ...fields() });
   });
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && autosave({ keepalive: true }));
-  window.addEventListener("pagehide", () => autosave({ keepalive: true }));
+  beforeSignOut(async () => {
+    await autosave();
+    if (lockHeld) await api("DELETE", `${BASE}/lock`);
+    lockHeld = false;
+  });
+  window.addEventListener("pagehide", () => {
+    autosave({ keepalive: true });
+    // A closed tab blocks nobody: the lock goes with it (its lease would end it anyway).
+    if (lockHeld) api("DELETE", `${BASE}/lock`, { keepalive: true }).catch(() => {});
+  });
   document.body.dataset.ready = "true";
 }
 

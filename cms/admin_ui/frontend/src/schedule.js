@@ -20,10 +20,11 @@ function offsetMs(zone, instant) {
 
 /** The instant that `local` ("2026-12-01T09:30") is on the wall clocks of `zone`. */
 export function zonedToUtc(local, zone) {
+  // local: "2026-12-01T09:30" or with seconds, as a datetime-local input gives it
   const [date, time] = local.split("T");
   const [y, m, d] = date.split("-").map(Number);
-  const [hh, mm] = time.split(":").map(Number);
-  const wall = Date.UTC(y, m - 1, d, hh, mm);
+  const [hh, mm, ss = 0] = time.split(":").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hh, mm, ss);
   let guess = wall - offsetMs(zone, wall);
   guess = wall - offsetMs(zone, guess); // once more, for a guess that crossed a DST change
   return new Date(guess).toISOString();
@@ -42,7 +43,7 @@ export function scheduleControls() {
   }
   const show = () => {
     const at = utc();
-    $("#schedule-utc").textContent = at ? `= ${at.replace(".000Z", "Z")} UTC` : "";
+    $("#schedule-utc").textContent = at ? `= ${at.replace(".000Z", "Z").replace("T", " ")} UTC` : "";
   };
   function utc() {
     const local = $("#schedule-at").value;
