@@ -11,7 +11,8 @@ import pytest
 
 from cms.admin_ui import assets
 
-PAGES = ["/admin/", "/admin/signin", "/admin/operators", "/admin/articles/0b0c6a9e-2f1e-4a1e-9a55-3c0d8e8f1d11"]
+EDITOR = "/admin/articles/0b0c6a9e-2f1e-4a1e-9a55-3c0d8e8f1d11"
+PAGES = ["/admin/", "/admin/signin", "/admin/operators", EDITOR]
 
 
 @pytest.mark.parametrize("path", PAGES)
