@@ -1,7 +1,7 @@
 // The article list: the admin API's filters and cursor pages, or a full-text search of what is live.
 import "./style.css";
 import { api } from "./api.js";
-import { $, el, flash, statusChip, when } from "./dom.js";
+import { $, el, flash, markReady, statusChip, when } from "./dom.js";
 import { shell } from "./shell.js";
 
 const PAGE = 50;
@@ -125,7 +125,7 @@ async function main() {
   $("#new-cancel").addEventListener("click", () => $("#new-dialog").close());
   $("#new-form").addEventListener("submit", createArticle);
   await load(false);
-  document.body.dataset.ready = "true";
+  markReady();
 }
 
 main().catch((error) => error.status !== 401 && flash(error.message, "error"));

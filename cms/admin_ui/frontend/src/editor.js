@@ -4,7 +4,7 @@ import "./style.css";
 import { ApiError, api, atLeast, beforeSignOut } from "./api.js";
 import { blockList } from "./blocks.js";
 import { distributionPanel } from "./distribution.js";
-import { $, el, flash, statusChip, when } from "./dom.js";
+import { $, el, flash, markReady, statusChip, when } from "./dom.js";
 import { historyPanel } from "./history.js";
 import { showMerge } from "./merge.js";
 import { renderPreview } from "./preview.js";
@@ -315,12 +315,12 @@ let history;
 let distribution;
 
 async function main() {
-  await shell();
+  // Who I am and the article at once: neither waits for the other.
+  const [, { data }] = await Promise.all([shell(), api("GET", BASE)]);
   for (const node of document.querySelectorAll("[data-min]")) node.hidden = !atLeast(node.dataset.min);
-  const { data } = await api("GET", BASE);
   showArticle(data);
   fill(data);
-  await lock(false);
+  const locking = lock(false);
   setInterval(() => lockHeld && lock(false), LOCK_RENEW);
   history = historyPanel(BASE, () => version, async (restored) => {
     showArticle(restored);
@@ -329,7 +329,7 @@ async function main() {
   // The scheduler publishes without us: the chip follows what the API says now.
   const followStatus = (status) => $("#status-chip").replaceChildren(statusChip(status));
   distribution = atLeast("editor") ? distributionPanel(ID, true, followStatus) : { refresh() {} };
-  await offerRestore();
+  await Promise.all([locking, offerRestore()]);
 
   $("#article-form").addEventListener("input", changed);
   $("#article-form").addEventListener("focusout", () => dirty && autosave());
@@ -368,7 +368,7 @@ async function main() {
     // A closed tab blocks nobody: the lock goes with it (its lease would end it anyway).
     if (lockHeld) api("DELETE", `${BASE}/lock`, { keepalive: true }).catch(() => {});
   });
-  document.body.dataset.ready = "true";
+  markReady();
 }
 
 main().catch((error) => {

@@ -2,7 +2,7 @@
 // counters (from /readyz and /metrics), users and tokens. Refreshed every few seconds.
 import "./style.css";
 import { api } from "./api.js";
-import { $, el, flash, when } from "./dom.js";
+import { $, el, flash, markReady, when } from "./dom.js";
 import { shell } from "./shell.js";
 
 const WANTED = /^(cms_relay_(backlog|parked|parked_rows|oldest_unsent_seconds|leader)|cms_consumer_(consuming|dead_lettered|failed|retried|handled)_?\w*)(\{[^}]*\})? (\S+)$/;
@@ -56,7 +56,7 @@ async function main() {
     flash(error.message, "error");
   }
   setInterval(() => health().catch(() => {}), 5000);
-  document.body.dataset.ready = "true";
+  markReady();
 }
 
 main().catch((error) => error.status !== 401 && flash(error.message, "error"));

@@ -1,5 +1,5 @@
 import "./style.css";
-import { $ } from "./dom.js";
+import { $, markReady } from "./dom.js";
 
 // Only our own pages are a place to go back to after signing in.
 function next() {
@@ -28,3 +28,4 @@ $("#signin").addEventListener("submit", async (event) => {
   $("#password").focus();
 });
 $("#email").focus();
+markReady();
