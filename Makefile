@@ -32,9 +32,9 @@ $(ASYNCAPI_STAMP): $(ASYNCAPI)/package.json $(ASYNCAPI)/package-lock.json | node
 	touch $@
 
 # The editorial UI's front end (/admin/), pinned by its package-lock.json, built by Vite into
-# cms/admin_ui/frontend/dist; served by the CMS itself, nothing from a CDN.
-ADMIN_UI       := cms/admin_ui/frontend
-ADMIN_UI_BUILT := $(ADMIN_UI)/dist/.vite/manifest.json
+# cms/admin_ui/static; served by the CMS itself (and shipped in its wheel), nothing from a CDN.
+ADMIN_UI       := frontend
+ADMIN_UI_BUILT := cms/admin_ui/static/.vite/manifest.json
 $(ADMIN_UI)/node_modules/.installed: $(ADMIN_UI)/package.json $(ADMIN_UI)/package-lock.json | node
 	cd $(ADMIN_UI) && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
@@ -101,4 +101,4 @@ bench: install
 	$(BIN)/python -m bench.write
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(ASYNCAPI)/node_modules $(ADMIN_UI)/node_modules $(ADMIN_UI)/dist
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(ASYNCAPI)/node_modules $(ADMIN_UI)/node_modules cms/admin_ui/static

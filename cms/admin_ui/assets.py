@@ -1,6 +1,6 @@
 """The front end's built files: Vite's manifest maps each page's entry to its hashed files.
 
-`make install` / `make run` build them (`npm ci`, `vite build`) into frontend/dist; nothing is
+`make install` / `make run` build them (`npm ci`, `vite build` in frontend/) into static/; nothing is
 loaded from a CDN, so the UI works in an air-gapped newsroom.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DIST = Path(__file__).parent / "frontend" / "dist"
+DIST = Path(__file__).parent / "static"
 _MANIFEST = DIST / ".vite" / "manifest.json"
 # Every built file name is [a-zA-Z0-9._-] under assets/: nothing else is ever served.
 _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -68,6 +68,12 @@ def _imports(raw: dict[str, dict[str, Any]], chunk: dict[str, Any]) -> list[str]
         seen.append(key)
         todo.extend(raw[key].get("imports", []))
     return seen
+
+
+def built_names(dist: Path = DIST) -> list[str]:
+    """The built files' names (empty before a build): the only names the asset route serves."""
+    folder = dist / "assets"
+    return sorted(path.name for path in folder.iterdir() if path.is_file()) if folder.is_dir() else []
 
 
 def file(dist: Path, name: str) -> Path | None:

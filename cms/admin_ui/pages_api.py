@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 
 from cms.admin_ui import assets
 from cms.platform import web
@@ -80,10 +80,6 @@ async def operators_page(request: Request) -> Response:
     return _page("operators.html", "operators", title="Operators", nav="operators")
 
 
-async def admin_root(request: Request) -> Response:
-    return RedirectResponse("/admin/", status_code=308)
-
-
 async def asset(request: Request) -> Response:
     name = request.path_params["name"]
     found = assets.file(assets.DIST, name)
@@ -96,18 +92,16 @@ async def asset(request: Request) -> Response:
 
 _TAG = "editorial-ui"
 _HTML = "text/html"
-_ASSET_NAME = {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
+
+def _asset_name() -> dict[str, object]:
+    """The built names, as the document's enum (so a client or a fuzzer names real ones)."""
+    names = assets.built_names()
+    if names:
+        return {"type": "string", "enum": names}
+    return {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
+
 
 OPERATIONS = [
-    Operation(
-        "GET",
-        "/admin",
-        admin_root,
-        "The editorial UI (redirects to /admin/)",
-        _TAG,
-        status=308,
-        media_type=_HTML,
-    ),
     Operation("GET", "/admin/", articles_page, "The editorial UI: the article list", _TAG, media_type=_HTML),
     Operation("GET", "/admin/signin", signin_page, "The editorial UI: sign in", _TAG, media_type=_HTML),
     Operation(
@@ -133,7 +127,7 @@ OPERATIONS = [
         asset,
         "The editorial UI's built scripts and styles",
         _TAG,
-        path_params={"name": _ASSET_NAME},
+        path_params={"name": _asset_name()},
         media_type="text/javascript",
     ),
 ]

@@ -26,7 +26,7 @@ from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CMS = Path(sys.executable).parent / "cms"
-AXE = ROOT / "cms" / "admin_ui" / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",

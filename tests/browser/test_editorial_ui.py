@@ -263,7 +263,8 @@ async def test_a_social_post_is_approved_with_edited_text_in_review_mode(
     settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], token: dict[str, str]
 ) -> None:
     """In review mode the post waits in the distribution panel; the editor edits and approves it,
-    the network receives the edited text, and the panel shows it sent without a reload."""
+    the network receives the edited text, and the panel shows it sent without a reload; then the
+    in-page preview and a preview link, and a kill that a cancelled confirmation did not do."""
     await _people(db)
     async with (
         networks() as fakes,
@@ -288,8 +289,25 @@ async def test_a_social_post_is_approved_with_edited_text_in_review_mode(
         await screenshot(page, "social-review")
         await post.get_by_role("button", name="Approve mastodon post").click()
         await expect(page.locator("#distribution .post[data-status=sent]")).to_be_visible(timeout=20_000)
-        assert browser.errors == []
 
+        await page.click("#preview-toggle")
+        await expect(page.locator("#preview h1")).to_have_text(article["title"])
+        await expect(page.locator("#preview blockquote footer")).to_contain_text("John Kirby")
+        await page.click("#preview-link")
+        await expect(page.locator("#preview-url")).to_contain_text("/v1/preview/")
+
+        await page.click("[data-action=kill]")
+        await expect(page.locator("#confirm-text")).to_contain_text("only an admin can bring it back")
+        await page.click("#confirm button[value=cancel]")
+        await expect(page.locator("#status-chip")).to_have_text("published")  # cancelled: nothing done
+        await page.click("[data-action=kill]")
+        await page.fill("#confirm-field", "Einstweilige Verfügung")
+        await page.click("#confirm-ok")
+        await expect(page.locator("#status-chip")).to_have_text("killed")
+        assert browser.errors == []
+        killed = await _article(up, token["editor"], article["id"])
+
+    assert killed["status"] == "killed"
     calls = fakes.mastodon.calls_to("/api/v1/statuses")
     assert len(calls) == 1
     assert "Stabschefs der USA und Russlands telefonieren: unser Bericht" in str(calls[0].body)
@@ -312,6 +330,8 @@ async def test_every_page_passes_axe_and_the_editor_works_with_the_keyboard_alon
         found["list"] = await serious_violations(page)
         await page.goto(f"{up.base_url}/admin/operators")
         await ready(page)
+        await expect(page.locator("#dead-letters [data-consumer=search]")).to_contain_text("0 dead letter(s)")
+        await expect(page.locator("#users")).to_contain_text(AUTHOR)
         await screenshot(page, "operators")
         found["operators"] = await serious_violations(page)
         await page.goto(f"{up.base_url}/admin/articles/{draft['id']}")

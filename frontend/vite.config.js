@@ -7,7 +7,8 @@ const page = (name) => resolve(import.meta.dirname, "src", `${name}.js`);
 export default defineConfig({
   base: "/admin/",
   build: {
-    outDir: "dist",
+    // Into the Python package, which serves it (and ships it in its wheel); git ignores it.
+    outDir: resolve(import.meta.dirname, "..", "cms", "admin_ui", "static"),
     emptyOutDir: true,
     manifest: true,
     // Every page is a module script, which every browser we support runs natively.

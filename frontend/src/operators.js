@@ -1,5 +1,6 @@
 // Operators: readiness of every part, the relay's backlog and parked events and each consumer's
-// counters (from /readyz and /metrics), users and tokens. Refreshed every few seconds.
+// counters (from /readyz and /metrics), each consumer's dead letters with requeue, users and
+// tokens. The figures refresh every few seconds.
 import "./style.css";
 import { api } from "./api.js";
 import { $, el, flash, markReady, when } from "./dom.js";
@@ -29,10 +30,36 @@ async function health() {
     table("Readiness", ["Part", "Ready"], Object.entries(ready.checks || {}).map(([name, ok]) => [name, ok ? "yes" : "NO"])),
     table("Relay and consumer figures", ["Figure", "Labels", "Value"], figures),
   );
-  const dead = figures.filter(([name]) => name.startsWith("cms_consumer_dead_lettered"));
+}
+
+async function deadLetters() {
+  let queues;
+  try {
+    queues = (await api("GET", "/v1/admin/dead-letters")).data.items;
+  } catch (error) {
+    $("#dead-letters").replaceChildren(el("p", { class: "error" }, `Unavailable: ${error.message}`));
+    return;
+  }
   $("#dead-letters").replaceChildren(
-    el("p", {}, "Dead letters per consumer since start. Requeue them with `cms-consumer dlq requeue` (there is no HTTP API for it yet)."),
-    table("Dead-lettered", ["Figure", "Labels", "Value"], dead),
+    ...queues.map((q) => {
+      const requeue = el("button", { type: "button", class: "small", disabled: q.count === 0 }, `Requeue ${q.consumer} dead letters`);
+      requeue.addEventListener("click", async () => {
+        try {
+          const { data } = await api("POST", `/v1/admin/dead-letters/${q.consumer}/requeue`);
+          flash(`${data.moved} dead letter(s) of ${data.consumer} requeued.`, "ok");
+        } catch (error) {
+          flash(`Requeue failed: ${error.message}`, "error");
+        }
+        deadLetters();
+      });
+      return el(
+        "div",
+        { class: "dlq", "data-consumer": q.consumer },
+        el("h3", {}, `${q.consumer}: ${q.count} dead letter(s)`),
+        q.messages.length ? table(`Dead letters of ${q.consumer}`, ["Message", "Type", "Why"], q.messages.map((m) => [m.message_id ?? "", m.type ?? "", m.reason])) : null,
+        el("p", {}, requeue),
+      );
+    }),
   );
 }
 
@@ -51,7 +78,7 @@ async function people() {
 async function main() {
   await shell();
   try {
-    await Promise.all([health(), people()]);
+    await Promise.all([health(), people(), deadLetters()]);
   } catch (error) {
     flash(error.message, "error");
   }

@@ -14,6 +14,14 @@ function postItem(post, canReview, refresh) {
   if (canReview && post.status === "ready") {
     const text = el("textarea", { rows: 3, "aria-label": `Post text for ${post.channel}` });
     text.value = post.text;
+    // Networks count characters as people see them (graphemes); the API checks the real limit.
+    const count = el("span", { class: "count", "aria-live": "polite" });
+    const recount = () => {
+      const graphemes = [...new Intl.Segmenter().segment(text.value)].length;
+      count.textContent = `${graphemes} characters`;
+    };
+    text.addEventListener("input", recount);
+    recount();
     const approve = el("button", { type: "button", class: "primary small" }, `Approve ${post.channel} post`);
     approve.addEventListener("click", async () => {
       const edited = text.value !== post.text ? { text: text.value } : undefined;
@@ -25,7 +33,7 @@ function postItem(post, canReview, refresh) {
       }
       refresh();
     });
-    controls.push(el("p", {}, text), el("p", {}, approve));
+    controls.push(el("p", {}, text, count), el("p", {}, approve));
   } else {
     controls.push(el("p", { class: "post-text" }, post.text));
   }
