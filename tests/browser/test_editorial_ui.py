@@ -383,3 +383,31 @@ async def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
         if await page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
             return
     raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_publish_now_correct_unpublish_and_restore_a_revision_from_the_history(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], token: dict[str, str]
+) -> None:
+    """The editor's other workflow buttons do what the API does: publish now, a correction readers
+    see, unpublish, and version 1 restored from the history as a new version."""
+    await _people(db)
+    async with cms_up(settings) as up, chromium() as browser:
+        page = await browser.page()
+        await sign_in(page, up.base_url, EDITOR, PASSWORD)
+        article_id = await _new_article(page, "Arbeitsablauf")
+        await page.click("[data-action=publish]")
+        await expect(page.locator("#status-chip")).to_have_text("published")
+        await page.click("[data-action=correct]")
+        await page.fill("#confirm-field", "Korrigiert: der Name des Sprechers")
+        await page.click("#confirm-ok")
+        await expect(page.locator("#flash")).to_contain_text("version 3")
+        await page.click("[data-action=unpublish]")
+        await expect(page.locator("#status-chip")).to_have_text("unpublished")
+        await page.get_by_role("button", name="Restore version 1").click()
+        await expect(page.locator("#flash")).to_contain_text("Version 1 restored as version 5")
+        assert browser.errors == []
+        final = await _article(up, token["editor"], article_id)
+
+    assert final["version"] == 5
+    assert final["corrections"][0]["note"] == "Korrigiert: der Name des Sprechers"
+    assert final["status"] == "unpublished"  # a restore brings back the text, not the live state
