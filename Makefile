@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node varnish rum lint typecheck unit bench clean search-dictionary
+.PHONY: run test test-cluster test-image containers install node chromium varnish rum lint typecheck unit bench clean search-dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,27 @@ $(ASYNCAPI_STAMP): $(ASYNCAPI)/package.json $(ASYNCAPI)/package-lock.json | node
 	cd $(ASYNCAPI) && npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-install: $(STAMP) $(ASYNCAPI_STAMP)
+# The editorial UI's front end (/admin/), pinned by its package-lock.json, built by Vite into
+# cms/admin_ui/static; served by the CMS itself (and shipped in its wheel), nothing from a CDN.
+ADMIN_UI       := frontend
+ADMIN_UI_BUILT := cms/admin_ui/static/.vite/manifest.json
+$(ADMIN_UI)/node_modules/.installed: $(ADMIN_UI)/package.json $(ADMIN_UI)/package-lock.json | node
+	cd $(ADMIN_UI) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+$(ADMIN_UI_BUILT): $(ADMIN_UI)/node_modules/.installed $(ADMIN_UI)/vite.config.js $(wildcard $(ADMIN_UI)/src/*)
+	cd $(ADMIN_UI) && npm run build
+
+## chromium: Debian's headless Chromium for the browser tests, when missing (needs root)
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	    if [ "$$(id -u)" -ne 0 ]; then \
+	        echo "Chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; \
+	    fi; \
+	    apt-get -o DPkg::Lock::Timeout=600 update && DEBIAN_FRONTEND=noninteractive \
+	        apt-get -o DPkg::Lock::Timeout=600 install -y chromium; \
+	fi
+
+install: $(STAMP) $(ASYNCAPI_STAMP) $(ADMIN_UI_BUILT)
 
 ## run: venv, install, migrate, then API (and, as they land, relay and consumers) on 127.0.0.1:8000
 run: install
@@ -64,7 +84,7 @@ rum:
 	done
 
 ## test: install, lint, type-check, then the whole suite against the real services
-test: install varnish rum search-dictionary lint typecheck
+test: install chromium varnish rum search-dictionary lint typecheck
 	$(BIN)/pytest
 
 ## search-dictionary: the German Hunspell dictionary search splits compounds with (Debian's
@@ -119,4 +139,4 @@ bench: install
 	$(BIN)/python -m bench.write
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(ASYNCAPI)/node_modules
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(ASYNCAPI)/node_modules $(ADMIN_UI)/node_modules cms/admin_ui/static

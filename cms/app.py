@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from cms import tokens_api
+from cms.admin_ui import pages_api
 from cms.articles import admin_api, content_api, delivery_cache, distribution_api, editing_api, preview_api
 from cms.events import log_api
 from cms.feeds import feeds_api
@@ -35,6 +36,8 @@ def operations() -> list[Operation]:
         *tokens_api.OPERATIONS,
         *users_api.OPERATIONS,
         *auth_api.OPERATIONS,
+        # The editorial UI: page shells and their built assets, at /admin/.
+        *pages_api.OPERATIONS,
     ]
 
 

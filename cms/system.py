@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from cms import processes
 from cms.app import create_app
 from cms.settings import Settings
-from consumers import process
+from consumers import dlq_api, process
 from consumers.ads.settings import AdsSettings
 from consumers.purge.settings import PurgeSettings
 from consumers.registry import CONSUMERS
@@ -28,5 +28,9 @@ def everything(settings: SystemSettings) -> Starlette:
     return create_app(
         settings,
         [*processes.relay(settings), *(factory for factory, _ in consumer_parts)],
-        [operation for _, operations in consumer_parts for operation in operations],
+        [
+            *(operation for _, operations in consumer_parts for operation in operations),
+            # Operators tend every consumer's dead letters from here (and from the UI).
+            *dlq_api.operations(settings, CONSUMERS),
+        ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cms.platform import amqp
@@ -11,35 +12,61 @@ from consumers.runtime.spec import ConsumerSpec
 from consumers.runtime.topology import QUORUM, copy_of, dlq_name
 
 
-async def list_messages(settings: PlatformSettings, spec: ConsumerSpec[Any], limit: int) -> list[str]:
-    """A count, then one line per message (without taking them off the queue)."""
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str | None
+    type: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Peek:
+    queue: str
+    count: int
+    messages: list[DeadLetter]
+
+
+async def peek(settings: PlatformSettings, spec: ConsumerSpec[Any], limit: int) -> Peek:
+    """How many dead letters there are and why, for the first `limit`, leaving them all queued."""
     name = dlq_name(spec.queue(settings))
     async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(name, durable=True, arguments=QUORUM)
         total = queue.declaration_result.message_count or 0
-        lines = [f"{total} message(s) in {name}"]
+        found = []
         held = []
         for _ in range(min(limit, total)):
             message = await queue.get(fail=False)
             if message is None:
                 break
             held.append(message)
-            headers = message.headers or {}
-            reason = headers.get(REASON_HEADER, "?")
+            reason = (message.headers or {}).get(REASON_HEADER, "?")
             reason_text = reason.decode() if isinstance(reason, bytes) else str(reason)
-            lines.append(f"{message.message_id}  {message.type}  {reason_text}")
+            found.append(DeadLetter(message.message_id, message.type, reason_text))
         for message in held:
             await message.nack(requeue=True)
+    return Peek(name, total, found)
+
+
+async def list_messages(settings: PlatformSettings, spec: ConsumerSpec[Any], limit: int) -> list[str]:
+    """A count, then one line per message (without taking them off the queue)."""
+    found = await peek(settings, spec, limit)
+    lines = [f"{found.count} message(s) in {found.queue}"]
+    lines += [f"{m.message_id}  {m.type}  {m.reason}" for m in found.messages]
     return lines
 
 
 async def requeue(settings: PlatformSettings, spec: ConsumerSpec[Any]) -> int:
-    """Move every dead letter back to the work queue with a fresh attempt count."""
+    """Move the dead letters there are now back to the work queue with a fresh attempt count."""
     work = spec.queue(settings)
     moved = 0
     async with amqp.confirming_channel(settings.amqp_url) as channel:
         queue = await channel.declare_queue(dlq_name(work), durable=True, arguments=QUORUM)
-        while (message := await queue.get(fail=False)) is not None:
+        # Only as many as were there: a message still poison dies again while we work, and
+        # taking it again would loop for ever.
+        for _ in range(queue.declaration_result.message_count or 0):
+            message = await queue.get(fail=False)
+            if message is None:
+                break
             headers = {
                 k: v
                 for k, v in (message.headers or {}).items()

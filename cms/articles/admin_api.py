@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cms.articles import editing, queries, revisions, service, takedowns
+from cms.articles import editing, locks, queries, revisions, service, takedowns
 from cms.articles.locks import AdminArticle
 from cms.articles.model import (
     ArticleCreate,
     ArticleUpdate,
+    Byline,
     CorrectionRequest,
     KillRequest,
     Language,
@@ -40,6 +41,7 @@ class AdminListQuery(PageQuery):
     section: Slug | None = None
     tag: Slug | None = None
     language: Language | None = None
+    author: Byline | None = Field(default=None, description="articles with this byline")
 
 
 class RevisionPage(BaseModel):
@@ -102,7 +104,7 @@ async def create_article(request: Request) -> Response:
 
 async def list_articles(request: Request) -> Response:
     async with deps.pool(request).acquire() as conn:
-        await _context(conn, request, Role.author)
+        ctx = await _context(conn, request, Role.author)
         query = web.parse_query(request, AdminListQuery)
         items = await queries.admin_page(
             conn,
@@ -110,12 +112,16 @@ async def list_articles(request: Request) -> Response:
             section=query.section,
             tag=query.tag,
             language=query.language,
+            author=query.author,
             after=pagination.decode(query.cursor),
             limit=query.limit,
         )
+        # Who is editing what, for the list's "editing" column: one query for the page.
+        held = await locks.live_for(conn, [item.id for item in items], ctx.now)
     last = items[-1] if len(items) == query.limit else None
     cursor = pagination.encode(last.updated_at, last.id) if last else None
-    return web.json_response(Page[Article](items=items, next_cursor=cursor))
+    shown = [AdminArticle.model_validate({**dict(item), "lock": held.get(item.id)}) for item in items]
+    return web.json_response(Page[AdminArticle](items=shown, next_cursor=cursor))
 
 
 async def get_article(request: Request) -> Response:
@@ -309,7 +315,7 @@ OPERATIONS = [
         "articles",
         auth=Role.author,
         query=AdminListQuery,
-        response=Page[Article],
+        response=Page[AdminArticle],
     ),
     Operation(
         "GET",

@@ -131,6 +131,9 @@ INSERT INTO article_locks (article_id, {_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $
 ON CONFLICT (article_id) DO UPDATE SET holder = excluded.holder, since = excluded.since,
     expires_at = excluded.expires_at, taken_from = excluded.taken_from, taken_at = excluded.taken_at"""
 _RELEASE = "DELETE FROM article_locks WHERE article_id = $1"
+_LIVE_FOR = """
+SELECT article_id, holder, since, expires_at FROM article_locks
+WHERE article_id = ANY($1) AND expires_at > $2"""
 
 
 async def get(conn: Connection, article_id: uuid.UUID) -> Lock | None:
@@ -142,6 +145,17 @@ async def put(conn: Connection, article_id: uuid.UUID, lock: Lock) -> None:
     await conn.execute(
         _PUT, article_id, lock.holder, lock.since, lock.expires_at, lock.taken_from, lock.taken_at
     )
+
+
+async def live_for(
+    conn: Connection, article_ids: list[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, EditLock]:
+    """The live locks among `article_ids` (a list page's worth): who is editing which."""
+    rows = await conn.fetch(_LIVE_FOR, article_ids, now)
+    return {
+        row["article_id"]: EditLock(holder=row["holder"], since=row["since"], expires_at=row["expires_at"])
+        for row in rows
+    }
 
 
 async def release(conn: Connection, article_id: uuid.UUID) -> None:

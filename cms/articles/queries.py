@@ -66,6 +66,7 @@ WHERE deleted_at IS NULL
   AND ($3::text IS NULL OR tags @> ARRAY[$3::text])
   AND ($4::text IS NULL OR language = $4)
   AND ($5::timestamptz IS NULL OR (updated_at, id) < ($5, $6))
+  AND ($8::text IS NULL OR authors @> ARRAY[$8::text])
 ORDER BY updated_at DESC, id DESC
 LIMIT $7"""
 
@@ -95,9 +96,10 @@ async def admin_page(
     language: str | None,
     after: After,
     limit: int,
+    author: str | None = None,
 ) -> list[Article]:
     at, last_id = after or (None, None)
-    rows = await conn.fetch(_ADMIN_PAGE, status, section, tag, language, at, last_id, limit)
+    rows = await conn.fetch(_ADMIN_PAGE, status, section, tag, language, at, last_id, limit, author)
     return [article_of(row) for row in rows]
 
 
