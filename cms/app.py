@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 
 from cms import tokens_api
-from cms.articles import admin_api, content_api, distribution_api, editing_api, preview_api
+from cms.articles import admin_api, content_api, distribution_api, editing_api, preview_api, redirect_api
 from cms.events import log_api
 from cms.feeds import feeds_api
 from cms.platform import application, auth_api, users_api, workers
@@ -23,6 +23,7 @@ def operations() -> list[Operation]:
     # Delivery first: the router tries routes in order, and sites' reads are the hot path.
     return [
         *content_api.OPERATIONS,
+        *redirect_api.OPERATIONS,
         *feeds_api.OPERATIONS,
         *preview_api.OPERATIONS,
         *admin_api.OPERATIONS,
