@@ -1,0 +1,194 @@
+"""Importing a WordPress export: every mapping, idempotence, hostile files, redirects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx2
+
+from cms.importers.wordpress.cli import import_wxr
+from cms.importers.wordpress.mapping import Options
+from cms.system import SystemSettings
+from tests.integration.importers.wordpress import NEWSROOM, articles_by_slug, footprint, variant
+
+
+async def test_each_post_is_mapped_by_status_date_slug_section_and_blocks(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """Published keeps its dates, future is scheduled, private a draft, pending in review; the
+    page and the trash are skipped with their reasons; slugs are decoded and transliterated."""
+    report = await import_wxr(settings, NEWSROOM, Options())
+
+    assert report.refused is None
+    assert report.counts() == {"imported": 6, "updated": 0, "unchanged": 0, "skipped": 2}
+    skipped = {line.post_id: line.reason for line in report.lines if line.outcome == "skipped"}
+    assert skipped == {105: "a page, not a post", 107: "in the trash"}
+    assert report.ignored == {"attachment": 2}
+    found = await articles_by_slug(db)
+    assert set(found) == {
+        "luxusgueter-export", "stabschefs", "wahlabend", "redaktionsplan", "gruesse-aus-koeln", "zur-pruefung"
+    }  # fmt: skip
+    classic = found["luxusgueter-export"]
+    assert classic["status"] == "published"
+    assert classic["published_at"] == classic["first_published_at"] == datetime(2022, 3, 15, 9, tzinfo=UTC)
+    assert classic["language"] == "de"
+    assert classic["section"] == "wirtschaft"
+    assert classic["tags"] == ["russland", "sanktionen"]
+    assert classic["authors"] == ["Maria Müller"]
+    assert classic["lead"] == "Brüssel schärft die Sanktionen nach."
+    assert classic["post_to_social"] is True
+    assert [b["type"] for b in classic["body"]] == [
+        "image", "paragraph", "image", "image", "image", "embed", "paragraph"
+    ]  # fmt: skip
+    assert classic["body"][0]["alt"] == "Das Berlaymont-Gebäude"  # the featured image first
+    assert classic["body"][1]["text"].endswith("Russland verboten.<br>Das gilt ab sofort.")
+    assert classic["body"][2]["caption"] == "Die EU-Kommission in Brüssel"
+    assert classic["body"][5]["url"] == "https://www.youtube.com/watch?v=abc123"
+    assert classic["body"][6]["text"] == "Ware | Wert"
+    gutenberg = found["stabschefs"]
+    assert gutenberg["section"] == "welt"  # Yoast's primary category, not the first
+    assert [b["type"] for b in gutenberg["body"]] == [
+        "paragraph", "heading", "quote", "list", "image", "embed", "quote", "paragraph"
+    ]  # fmt: skip
+    assert gutenberg["body"][2] == {
+        "type": "quote",
+        "text": "auf einen sofortigen Waffenstillstand gedrängt",
+        "attribution": "Pentagon-Sprecher John Kirby",
+    }
+    assert gutenberg["body"][3] == {"type": "list", "items": ["Milley", "Gerasimow"], "ordered": True}
+    assert gutenberg["body"][4]["url"] == "https://tagesblatt.example/wp-content/uploads/2022/05/pentagon.jpg"
+    assert gutenberg["body"][4]["caption"] == "Das Pentagon in <em>Arlington</em>"
+    assert not any("Siehe auch" in str(b) for b in gutenberg["body"])
+    assert gutenberg["related"] == [classic["id"]]
+    assert found["wahlabend"]["status"] == "scheduled"
+    assert found["wahlabend"]["publish_at"] == datetime(2090, 1, 1, 18, tzinfo=UTC)
+    assert found["wahlabend"]["published_at"] is None
+    assert found["wahlabend"]["section"] is None  # "Uncategorized" is no section
+    assert found["redaktionsplan"]["status"] == "draft"
+    assert found["zur-pruefung"]["status"] == "in_review"
+    emoji = found["gruesse-aus-koeln"]
+    assert emoji["title"] == "Grüße aus Köln 🎉 zum Karneval"
+    assert emoji["body"] == [{"type": "paragraph", "text": "Alaaf! 🎉 Der Zug zieht durch die Straßen."}]
+
+
+async def test_what_cannot_be_mapped_is_kept_as_text_and_reported_per_post(settings: SystemSettings) -> None:
+    """A table, a form shortcode, a plugin block and a separator are each named for their post."""
+    report = await import_wxr(settings, NEWSROOM, Options())
+
+    notes = {line.post_id: line.notes for line in report.lines}
+    assert "<table> has no block here: kept as a paragraph of its text" in notes[101]
+    assert "shortcode [contact-form-7] has no block here: its text kept" in notes[101]
+    assert "jetpack/map has no block here: kept as a paragraph of its text" in notes[102]
+    assert "core/separator left out (layout only, no text)" in notes[102]
+    assert notes[106] == []
+    text = report.as_text()
+    assert "6 imported, 0 updated, 0 unchanged, 2 skipped" in text
+    assert "105 'Impressum': a page, not a post" in text
+    assert report.as_json()["counts"]["imported"] == 6
+
+
+async def test_events_flow_as_for_any_write(settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]) -> None:
+    """A live import is one `published` event, the rest `created`; related is an `updated`."""
+    await import_wxr(settings, NEWSROOM, Options())
+
+    rows = await db.fetch(
+        "SELECT a.slug, o.event_type, o.payload->>'actor' AS actor FROM outbox o"
+        " JOIN articles a ON a.id = o.article_id ORDER BY o.sequence"
+    )
+    events = [(row["slug"], row["event_type"]) for row in rows]
+    assert events == [
+        ("luxusgueter-export", "cms.article.published"),
+        ("stabschefs", "cms.article.published"),
+        ("wahlabend", "cms.article.created"),
+        ("redaktionsplan", "cms.article.created"),
+        ("gruesse-aus-koeln", "cms.article.published"),
+        ("zur-pruefung", "cms.article.created"),
+        ("stabschefs", "cms.article.updated"),
+    ]
+    assert {row["actor"] for row in rows} == {"system:wordpress-import"}
+
+
+async def test_a_second_run_changes_nothing(settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]) -> None:
+    """The same file again: every post unchanged, not one new article, revision, event or redirect."""
+    await import_wxr(settings, NEWSROOM, Options())
+    before = await footprint(db)
+
+    again = await import_wxr(settings, NEWSROOM, Options())
+
+    assert again.counts() == {"imported": 0, "updated": 0, "unchanged": 6, "skipped": 2}
+    assert again.related_set == 0
+    assert await footprint(db) == before
+
+
+async def test_a_changed_post_is_updated_in_place(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], tmp_path: Path
+) -> None:
+    """A post edited in WordPress updates its article (one new version and event), nothing else."""
+    await import_wxr(settings, NEWSROOM, Options())
+    before = await footprint(db)
+    changed = variant(tmp_path, "changed.wxr", [("Alaaf! 🎉", "Kölle Alaaf! 🎉")])
+
+    report = await import_wxr(settings, changed, Options())
+
+    assert report.counts() == {"imported": 0, "updated": 1, "unchanged": 5, "skipped": 2}
+    after = await footprint(db)
+    assert after["articles"] == before["articles"]
+    assert after["outbox"] == before["outbox"] + 1
+    article = (await articles_by_slug(db))["gruesse-aus-koeln"]
+    assert article["body"][0]["text"].startswith("Kölle Alaaf!")
+    assert article["version"] == 2
+    assert article["published_at"] == datetime(2023, 2, 20, 11, 11, tzinfo=UTC)
+
+
+async def test_an_edit_made_in_the_cms_is_not_overwritten(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], tmp_path: Path
+) -> None:
+    """Once an editor changed an imported article here, a later import leaves it and says why."""
+    await import_wxr(settings, NEWSROOM, Options())
+    await db.execute("UPDATE articles SET title = 'Redigiert', version = version + 1 WHERE slug = 'wahlabend'")
+    changed = variant(tmp_path, "changed.wxr", [("Die Ergebnisse kommen", "Die Resultate kommen")])
+
+    report = await import_wxr(settings, changed, Options())
+
+    line = next(line for line in report.lines if line.post_id == 103)
+    assert line.outcome == "skipped"
+    assert line.reason is not None and "changed in the CMS since the import" in line.reason
+    assert (await articles_by_slug(db))["wahlabend"]["title"] == "Redigiert"
+
+
+async def test_no_social_marks_every_imported_article_and_its_events(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
+) -> None:
+    """--no-social: each article, and so each event, says social networks get no post for it."""
+    await import_wxr(settings, NEWSROOM, Options(post_to_social=False))
+
+    assert await db.fetchval("SELECT count(*) FROM articles WHERE post_to_social") == 0
+    flags = await db.fetch("SELECT payload->'data'->'post_to_social' AS flag FROM outbox")
+    assert flags and {row["flag"] for row in flags} == {False}
+
+
+async def test_old_permalinks_answer_301_to_the_new_url(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], api: httpx2.AsyncClient
+) -> None:
+    """The permalink (any spelling of its path) and the ?p= shortlink lead to the live article;
+    a draft's old URL and an unknown one are 404."""
+    await import_wxr(settings, NEWSROOM, Options())
+
+    for path in (
+        "/2022/03/luxusgueter-export/",
+        "https://tagesblatt.example/2022/03/luxusgueter-export",
+        "/?p=101",
+    ):
+        response = await api.get("/v1/content/redirects", params={"path": path})
+        assert response.status_code == 301, path
+        assert response.headers["location"] == "http://127.0.0.1:8000/wirtschaft/luxusgueter-export"
+        assert response.json()["slug"] == "luxusgueter-export"
+    umlaut = await api.get("/v1/content/redirects", params={"path": "/2023/02/grüße-aus-koeln/"})
+    assert umlaut.headers["location"] == "http://127.0.0.1:8000/welt/gruesse-aus-koeln"
+    for missing in ("/?p=104", "/2099/nothing/", "/"):
+        response = await api.get("/v1/content/redirects", params={"path": missing})
+        assert response.status_code == 404, missing
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (await api.get("/v1/content/redirects")).status_code == 422
