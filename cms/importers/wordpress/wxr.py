@@ -83,28 +83,32 @@ class Survey:
 def _events(path: Path) -> Iterator[tuple[str, Any]]:
     """(end, element) of every element, from a parser that resolves no entity, loads no DTD,
     reaches no network and keeps libxml2's limits on text size and depth."""
-    parser = etree.iterparse(
-        str(path),
-        events=("end",),
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    checked = False
     try:
-        for event, element in parser:
-            if not checked:
-                _refuse_doctype(element)
-                checked = True
-            yield event, element
-    except etree.XMLSyntaxError as exc:
-        raise Refused(f"not a well-formed, safe XML file: {_reason(exc)}") from None
+        source = path.open("rb")
     except OSError as exc:
         raise Refused(f"cannot read {path}: {exc.strerror or exc}") from None
+    # Our own file object, closed however the read ends (lxml leaves its own open on an early stop).
+    with source:
+        parser = etree.iterparse(
+            source,
+            events=("end",),
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+            load_dtd=False,
+            dtd_validation=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        checked = False
+        try:
+            for event, element in parser:
+                if not checked:
+                    _refuse_doctype(element)
+                    checked = True
+                yield event, element
+        except etree.XMLSyntaxError as exc:
+            raise Refused(f"not a well-formed, safe XML file: {_reason(exc)}") from None
 
 
 def _refuse_doctype(element: Any) -> None:

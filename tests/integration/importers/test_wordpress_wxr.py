@@ -89,7 +89,9 @@ async def test_what_cannot_be_mapped_is_kept_as_text_and_reported_per_post(setti
     assert report.as_json()["counts"]["imported"] == 6
 
 
-async def test_events_flow_as_for_any_write(settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]) -> None:
+async def test_events_flow_as_for_any_write(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
+) -> None:
     """A live import is one `published` event, the rest `created`; related is an `updated`."""
     await import_wxr(settings, NEWSROOM, Options())
 
@@ -110,7 +112,9 @@ async def test_events_flow_as_for_any_write(settings: SystemSettings, db: asyncp
     assert {row["actor"] for row in rows} == {"system:wordpress-import"}
 
 
-async def test_a_second_run_changes_nothing(settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]) -> None:
+async def test_a_second_run_changes_nothing(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record]
+) -> None:
     """The same file again: every post unchanged, not one new article, revision, event or redirect."""
     await import_wxr(settings, NEWSROOM, Options())
     before = await footprint(db)
@@ -147,14 +151,17 @@ async def test_an_edit_made_in_the_cms_is_not_overwritten(
 ) -> None:
     """Once an editor changed an imported article here, a later import leaves it and says why."""
     await import_wxr(settings, NEWSROOM, Options())
-    await db.execute("UPDATE articles SET title = 'Redigiert', version = version + 1 WHERE slug = 'wahlabend'")
+    await db.execute(
+        "UPDATE articles SET title = 'Redigiert', version = version + 1 WHERE slug = 'wahlabend'"
+    )
     changed = variant(tmp_path, "changed.wxr", [("Die Ergebnisse kommen", "Die Resultate kommen")])
 
     report = await import_wxr(settings, changed, Options())
 
     line = next(line for line in report.lines if line.post_id == 103)
     assert line.outcome == "skipped"
-    assert line.reason is not None and "changed in the CMS since the import" in line.reason
+    assert line.reason is not None
+    assert "changed in the CMS since the import" in line.reason
     assert (await articles_by_slug(db))["wahlabend"]["title"] == "Redigiert"
 
 
@@ -166,7 +173,8 @@ async def test_no_social_marks_every_imported_article_and_its_events(
 
     assert await db.fetchval("SELECT count(*) FROM articles WHERE post_to_social") == 0
     flags = await db.fetch("SELECT payload->'data'->'post_to_social' AS flag FROM outbox")
-    assert flags and {row["flag"] for row in flags} == {False}
+    assert flags
+    assert {row["flag"] for row in flags} == {False}
 
 
 async def test_old_permalinks_answer_301_to_the_new_url(
@@ -192,3 +200,89 @@ async def test_old_permalinks_answer_301_to_the_new_url(
         assert response.status_code == 404, missing
         assert response.headers["content-type"] == "application/problem+json"
     assert (await api.get("/v1/content/redirects")).status_code == 422
+
+
+HOSTILE = {
+    "billion laughs": """<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>&lol3;</title><wp:post_id>1</wp:post_id><wp:post_type>post</wp:post_type>
+<wp:status>publish</wp:status></item></channel></rss>""",
+    "external entity": """<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss xmlns:wp="http://wordpress.org/export/1.2/"><channel><wp:wxr_version>1.2</wp:wxr_version>
+<item><title>&secret;</title><wp:post_id>1</wp:post_id><wp:post_type>post</wp:post_type>
+<wp:status>publish</wp:status></item></channel></rss>""",
+}
+
+
+async def test_hostile_or_broken_files_are_refused_and_change_nothing(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], tmp_path: Path
+) -> None:
+    """Entity expansion, an external entity, a huge node, a broken tail and a file that is no
+    export are each refused with a reason, before a single row is written."""
+    files = {name: text for name, text in HOSTILE.items()}
+    # A good post first, then a 12 MB text node: the good one must not be written either.
+    huge = NEWSROOM.read_text(encoding="utf-8").replace(
+        "<wp:post_id>108</wp:post_id>",
+        "<wp:post_id>108</wp:post_id><wp:huge>" + "a" * 12_000_000 + "</wp:huge>",
+    )
+    files["huge node"] = huge
+    files["cut off"] = NEWSROOM.read_text(encoding="utf-8")[:-200]
+    files["not an export"] = "<rss><channel><title>x</title></channel></rss>"
+    reasons = {}
+    for name, text in files.items():
+        path = tmp_path / f"{name}.xml"
+        path.write_text(text, encoding="utf-8")
+        report = await import_wxr(settings, path, Options())
+        assert report.refused is not None, name
+        assert report.lines == [], name
+        reasons[name] = report.refused
+
+    assert "DOCTYPE" in reasons["billion laughs"]
+    assert "DOCTYPE" in reasons["external entity"]
+    assert "10 MB" in reasons["huge node"]
+    assert "not a well-formed, safe XML file" in reasons["cut off"]
+    assert "not a WordPress export" in reasons["not an export"]
+    assert set((await footprint(db)).values()) == {0}
+
+
+async def test_wxr_1_0_and_the_https_namespace_spelling_import_alike(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], tmp_path: Path
+) -> None:
+    """The same posts exported as WXR 1.0 (tags as domain="tag", categories without a domain)
+    and with https:// namespaces become the same articles as the 1.2 file."""
+    https = variant(
+        tmp_path,
+        "https.wxr",
+        [
+            ('xmlns:wp="http://wordpress.org/export/1.2/"', 'xmlns:wp="https://wordpress.org/export/1.2/"'),
+            (
+                'xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/"',
+                'xmlns:excerpt="https://wordpress.org/export/1.2/excerpt/"',
+            ),
+        ],
+    )
+    old = variant(
+        tmp_path,
+        "wxr10.wxr",
+        [
+            ("export/1.2/", "export/1.0/"),
+            ("<wp:wxr_version>1.2</wp:wxr_version>", "<wp:wxr_version>1.0</wp:wxr_version>"),
+            ('domain="post_tag"', 'domain="tag"'),
+            (
+                '<category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
+                '<category><![CDATA[Wirtschaft]]></category><category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
+            ),
+        ],
+    )
+    reference = await import_wxr(settings, NEWSROOM, Options())
+    expected = await articles_by_slug(db)
+
+    for path in (https, old):
+        report = await import_wxr(settings, path, Options())
+        assert report.refused is None, path.name
+        assert report.counts() == {"imported": 0, "updated": 0, "unchanged": 6, "skipped": 2}, path.name
+    assert reference.counts()["imported"] == 6
+    assert await articles_by_slug(db) == expected
