@@ -68,7 +68,7 @@ class Client:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception(_transient),
             stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=5),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5, jitter=0.2),
             reraise=True,
         ):
             with attempt:
@@ -193,6 +193,7 @@ async def import_rest(
     rate: float = 5.0,
     progress: Progress | None = None,
     transport: httpx2.AsyncBaseTransport | None = None,
+    per_page: int = PER_PAGE,
 ) -> Report:
     """Every post of the site, from the page a previous interrupted run reached."""
     site_url = url.rstrip("/")
@@ -222,11 +223,11 @@ async def import_rest(
         first = True
         try:
             while True:
-                response = await client.get("/posts", {**params, "per_page": PER_PAGE, "page": page})
+                response = await client.get("/posts", {**params, "per_page": per_page, "page": page})
                 pages = int(response.headers.get("x-wp-totalpages", "1") or 1)
                 if progress is not None and first:
                     progress.total(int(response.headers.get("x-wp-total", "0") or 0))
-                    progress.advance((page - 1) * PER_PAGE)
+                    progress.advance((page - 1) * per_page)
                 first = False
                 for item in response.json():
                     await importer.one(await _post(client, item, known))

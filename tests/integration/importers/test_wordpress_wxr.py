@@ -273,7 +273,8 @@ async def test_wxr_1_0_and_the_https_namespace_spelling_import_alike(
             ('domain="post_tag"', 'domain="tag"'),
             (
                 '<category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
-                '<category><![CDATA[Wirtschaft]]></category><category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
+                '<category><![CDATA[Wirtschaft]]></category>'
+                '<category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
             ),
         ],
     )
