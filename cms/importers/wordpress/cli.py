@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from cms.importers.wordpress import mapping, rest, wxr
 from cms.importers.wordpress.report import Report
-from cms.importers.wordpress.run import Importer
+from cms.importers.wordpress.run import Importer, fast_commits
 from cms.platform import db, log
 from cms.platform.settings import load
 from cms.settings import Settings
@@ -93,6 +93,7 @@ async def import_wxr(
     if progress is not None:
         progress.total(known.items)
     async with db.connection(settings, application_name="cms-import") as conn:
+        await fast_commits(conn)
         importer = Importer(conn, known.site, options, report)
         for post in wxr.posts(path, known):
             await importer.one(post)

@@ -24,7 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 
 from cms.importers.wordpress import mapping, store
 from cms.importers.wordpress.report import Report
-from cms.importers.wordpress.run import Importer, site_key
+from cms.importers.wordpress.run import Importer, fast_commits, site_key
 from cms.importers.wordpress.source import Media, Site, SourcePost, Term
 from cms.platform import db
 from cms.settings import Settings
@@ -204,6 +204,7 @@ async def import_rest(
         ) as http,
         db.connection(settings, application_name="cms-import") as conn,
     ):
+        await fast_commits(conn)
         client = Client(http, f"{site_url}/wp-json/wp/v2", rate)
         try:
             language = options.language or await _site_language(client, credentials is not None)
