@@ -106,7 +106,7 @@ def child(mode: str, path: Path, dsn: str) -> None:
 
 
 def _run_child(mode: str, path: Path, dsn: str) -> dict[str, float]:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 (our own interpreter and module, arguments we made)
         [sys.executable, "-m", "bench.wordpress_import", "--child", mode, str(path), dsn],
         check=True,
         capture_output=True,
@@ -132,7 +132,8 @@ async def main(small: int, large: int, server_dsn: str) -> None:
             print(
                 f"{posts:>6} posts, {size:6.1f} MB: import {rate:7.1f} posts/s "
                 f"({imported['seconds']:.1f} s), peak RSS {imported['peak_rss_kib'] / 1024:6.1f} MiB | "
-                f"baseline parse only {parse_rate:8.1f} posts/s, peak RSS {parsed['peak_rss_kib'] / 1024:6.1f} MiB | "
+                f"baseline parse only {parse_rate:8.1f} posts/s, "
+                f"peak RSS {parsed['peak_rss_kib'] / 1024:6.1f} MiB | "
                 f"import/parse rate {rate / parse_rate:.3f}"
             )
         small_rss = figures[small][2]["peak_rss_kib"]
