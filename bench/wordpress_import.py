@@ -88,7 +88,7 @@ def _peak_rss_kib() -> int:
 def child(mode: str, path: Path, dsn: str) -> None:
     """In the child: import (or only parse) and print the figures as JSON."""
     from cms.importers.wordpress import wxr
-    from cms.importers.wordpress.cli import import_wxr
+    from cms.importers.wordpress.from_file import import_wxr
     from cms.importers.wordpress.mapping import Options
     from cms.settings import Settings
 

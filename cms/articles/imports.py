@@ -10,7 +10,10 @@ from it.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,15 +50,22 @@ async def create(conn: Connection, incoming: Incoming, ctx: service.Context, *, 
     """A new article with its original status and dates. A slug taken in its language gets the
     next free number (the old URL redirects to the article whatever its slug is)."""
     article_id = uuid.uuid4()
-    async with conn.transaction():
-        for slug in await _slugs(conn, incoming.fields, article_id):
-            article = _new(incoming, slug, article_id, ctx)
-            if await store.insert(conn, article):
-                await service.record(
-                    conn, article, action, "published" if is_live(article) else "created", ctx
-                )
-                return article
-    raise SlugTaken(incoming.fields.slug or "", incoming.fields.language)
+    fields = incoming.fields
+    wanted = fields.slug or slug_from_title(fields.title) or f"article-{article_id.hex[:8]}"
+    async with _transaction(conn):
+        article = _new(incoming, wanted, article_id, ctx)
+        inserted = await store.insert(conn, article)
+        # The numbered ones are worked out only when the slug wanted is taken: most are free.
+        if not inserted:
+            async for slug in _numbered(conn, wanted, fields.language, article_id):
+                article = _new(incoming, slug, article_id, ctx)
+                if inserted := await store.insert(conn, article):
+                    break
+        if not inserted:
+            raise SlugTaken(wanted, fields.language)
+        kind: EventKind = "published" if is_live(article) else "created"
+        await service.record(conn, article, action, kind, ctx)
+        return article
 
 
 async def update(
@@ -69,7 +79,7 @@ async def update(
 ) -> Article | None:
     """Bring an imported article in line with its source again; None when it was deleted here.
     Raises ChangedHere when someone changed it in this CMS after the import wrote it."""
-    async with conn.transaction():
+    async with _transaction(conn):
         article = await store.lock(conn, article_id)
         if article is None:
             return None
@@ -106,7 +116,7 @@ async def relate(
 ) -> Article | None:
     """Set an imported article's "see also" once every article it points at is in; None when it
     was deleted here, the article itself when nothing changes."""
-    async with conn.transaction():
+    async with _transaction(conn):
         article = await store.lock(conn, article_id)
         if article is None:
             return None
@@ -165,10 +175,18 @@ def _kind(old: Article, new: Article) -> EventKind:
     return "updated"
 
 
-async def _slugs(conn: Connection, fields: ArticleCreate, article_id: uuid.UUID) -> list[str]:
-    """The slug wanted, then numbered ones after it, then one made unique by the article's id."""
-    whole = fields.slug or slug_from_title(fields.title) or f"article-{article_id.hex[:8]}"
-    stem = whole[:_STEM_LENGTH].rstrip("-")
-    highest = await store.highest_number(conn, fields.language, stem)
-    numbered = [f"{stem}-{highest + n}" for n in range(1, _NUMBERED_TRIES + 1)]
-    return [whole, *numbered, f"{stem[:80].rstrip('-')}-{article_id.hex}"]
+async def _numbered(
+    conn: Connection, wanted: str, language: str, article_id: uuid.UUID
+) -> AsyncIterator[str]:
+    """After the slug wanted: numbered ones after the highest taken, then one made unique by the id."""
+    stem = wanted[:_STEM_LENGTH].rstrip("-")
+    highest = await store.highest_number(conn, language, stem)
+    for n in range(1, _NUMBERED_TRIES + 1):
+        yield f"{stem}-{highest + n}"
+    yield f"{stem[:80].rstrip('-')}-{article_id.hex}"
+
+
+def _transaction(conn: Connection) -> AbstractAsyncContextManager[object]:
+    """A transaction of its own, or the caller's: an importer writes a post, its mapping and its
+    redirects in one, and a savepoint per step would only add round trips."""
+    return contextlib.nullcontext() if conn.is_in_transaction() else conn.transaction()

@@ -37,11 +37,14 @@ def normal_path(url: str) -> str | None:
     return path if len(path) <= MAX_PATH else None
 
 
+# A path already pointing at this article is left as it is (no dead tuple on every re-run).
 _ADD = """
-INSERT INTO article_redirects (path, article_id, origin, created_at) VALUES ($1, $2, $3, $4)
-ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, origin = excluded.origin
-WHERE article_redirects.origin = excluded.origin
-RETURNING article_id"""
+INSERT INTO article_redirects (path, article_id, origin, created_at)
+SELECT path, $2, $3, $4 FROM unnest($1::text[]) AS path
+ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id
+WHERE article_redirects.origin = excluded.origin AND article_redirects.article_id <> excluded.article_id
+RETURNING path"""
+_TAKEN = "SELECT path FROM article_redirects WHERE path = ANY($1::text[]) AND origin <> $2"
 _TARGET = """
 SELECT a.id, a.slug, a.language, a.section, a.status, a.deleted_at, a.unpublish_at
 FROM article_redirects r JOIN articles a ON a.id = r.article_id
@@ -52,10 +55,13 @@ WHERE r.path = ANY($1::text[]) AND a.deleted_at IS NULL"""
 _OF_ARTICLE = "SELECT path FROM article_redirects WHERE article_id = $1 ORDER BY path"
 
 
-async def add(conn: Connection, path: str, article_id: uuid.UUID, *, origin: str, now: datetime) -> bool:
-    """Point `path` at the article; False when the path already belongs to another origin
-    (another imported site), which keeps it."""
-    return await conn.fetchval(_ADD, path, article_id, origin, now) is not None
+async def add(
+    conn: Connection, paths: list[str], article_id: uuid.UUID, *, origin: str, now: datetime
+) -> list[str]:
+    """Point `paths` at the article; returns those that already belong to another origin
+    (another imported site), which keeps them."""
+    await conn.execute(_ADD, paths, article_id, origin, now)
+    return [row["path"] for row in await conn.fetch(_TAKEN, paths, origin)]
 
 
 async def target(conn: Connection, path: str) -> dict[str, Any] | None:

@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from cms.importers.wordpress import mapping, rest, wxr
+from cms.importers.wordpress import mapping, rest
+from cms.importers.wordpress.from_file import import_wxr
 from cms.importers.wordpress.report import Report
-from cms.importers.wordpress.run import Importer, fast_commits
-from cms.platform import db, log
+from cms.platform import log
 from cms.platform.settings import load
 from cms.settings import Settings
 
@@ -78,29 +78,6 @@ def wordpress(
         report_json.write_bytes(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
     if report.refused is not None or report.interrupted is not None:
         raise typer.Exit(1)
-
-
-async def import_wxr(
-    settings: Settings, path: Path, options: mapping.Options, progress: rest.Progress | None = None
-) -> Report:
-    """The whole file, or nothing if it is refused (see wxr: it is read once without writing)."""
-    report = Report(source=str(path))
-    try:
-        known = await asyncio.to_thread(wxr.survey, path)
-    except wxr.Refused as exc:
-        report.refused = str(exc)
-        return report
-    if progress is not None:
-        progress.total(known.items)
-    async with db.connection(settings, application_name="cms-import") as conn:
-        await fast_commits(conn)
-        importer = Importer(conn, known.site, options, report)
-        for post in wxr.posts(path, known):
-            await importer.one(post)
-            if progress is not None:
-                progress.advance(1)
-        await importer.relate_all()
-    return report
 
 
 async def _wxr(settings: Settings, path: Path, options: mapping.Options) -> Report:

@@ -16,13 +16,14 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import httpx2
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from cms.importers.wordpress import mapping, store
+from cms.importers.wordpress.progress import Progress
 from cms.importers.wordpress.report import Report
 from cms.importers.wordpress.run import Importer, fast_commits, site_key
 from cms.importers.wordpress.source import Media, Site, SourcePost, Term
@@ -33,16 +34,6 @@ log = structlog.get_logger(__name__)
 
 PER_PAGE = 100
 _TIMEOUT = 30.0
-
-
-class Progress(Protocol):
-    def total(self, n: int) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-
-class Unavailable(Exception):
-    """The site did not answer as a WordPress REST API does."""
 
 
 def _transient(exc: BaseException) -> bool:

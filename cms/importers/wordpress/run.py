@@ -113,14 +113,11 @@ class Importer:
         return article, "updated" if article.version != existing.article_version else "unchanged"
 
     async def _redirect(self, mapped: mapping.Mapped, article: Article, ctx: service.Context) -> list[str]:
-        notes = []
-        for url in mapped.old_urls:
-            path = redirects.normal_path(url)
-            if path is None:
-                continue
-            if not await redirects.add(self.conn, path, article.id, origin=self.key, now=ctx.now):
-                notes.append(f"old URL {path} already redirects to an article from another source: kept")
-        return notes
+        paths = [p for p in dict.fromkeys(map(redirects.normal_path, mapped.old_urls)) if p is not None]
+        if not paths:
+            return []
+        taken = await redirects.add(self.conn, paths, article.id, origin=self.key, now=ctx.now)
+        return [f"old URL {path} already redirects to an article from another source: kept" for path in taken]
 
     async def relate_all(self, batch: int = 500) -> None:
         """Second pass: "see also" links that lead to imported articles become `related`."""
