@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 
 from cms import processes
 from cms.app import create_app
+from cms.importers.wordpress.settings import WordPressImportSettings
 from cms.settings import Settings
 from consumers import process
 from consumers.ads.settings import AdsSettings
@@ -17,7 +18,9 @@ from consumers.social.settings import SocialSettings
 from consumers.webhooks.settings import WebhooksSettings
 
 
-class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings):
+class SystemSettings(
+    Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings, WordPressImportSettings
+):
     """The content app's settings and every consumer's, read from one environment."""
 
 

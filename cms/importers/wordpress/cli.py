@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -19,14 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from cms.importers.wordpress import mapping, rest
 from cms.importers.wordpress.from_file import import_wxr
 from cms.importers.wordpress.report import Report
+from cms.importers.wordpress.settings import ImportSettings
 from cms.platform import log
 from cms.platform.settings import load
 from cms.settings import Settings
 
 import_app = typer.Typer(no_args_is_help=True, help="Move content in from another system")
 
-# Read from the environment, never from an argument: arguments end up in shell histories and
-# process lists.
 APP_PASSWORD_ENV = "CMS_WORDPRESS_APP_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 
 
@@ -58,7 +56,7 @@ def wordpress(
     if (wxr_file is None) == (rest_url is None):
         typer.echo("name one source: --wxr FILE or --rest URL", err=True)
         raise typer.Exit(2)
-    settings = load(Settings)
+    settings = load(ImportSettings)
     log.configure(settings)
     options = mapping.Options(language=language, post_to_social=not no_social)
     started = time.monotonic()
@@ -66,7 +64,8 @@ def wordpress(
         report = asyncio.run(_wxr(settings, wxr_file, options))
     else:
         assert rest_url is not None
-        password = os.environ.get(APP_PASSWORD_ENV) if user else None
+        secret = settings.wordpress_app_password
+        password = secret.get_secret_value() if user and secret is not None else None
         if user and not password:
             typer.echo(f"--user needs the application password in {APP_PASSWORD_ENV}", err=True)
             raise typer.Exit(2)
@@ -80,9 +79,9 @@ def wordpress(
         raise typer.Exit(1)
 
 
-async def _wxr(settings: Settings, path: Path, options: mapping.Options) -> Report:
+async def _wxr(settings: ImportSettings, path: Path, options: mapping.Options) -> Report:
     with _progress("importing") as progress:
-        return await import_wxr(settings, path, options, progress)
+        return await import_wxr(settings, path, options, progress, workers=settings.wordpress_import_workers)
 
 
 async def _rest(
