@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from cms.articles.model import LANGUAGE_PATTERN
 from cms.importers.wordpress import mapping, rest
 from cms.importers.wordpress.from_file import import_wxr
 from cms.importers.wordpress.report import Report
@@ -55,6 +57,9 @@ def wordpress(
     their old permalinks. Run it again to bring changes over: nothing is duplicated."""
     if (wxr_file is None) == (rest_url is None):
         typer.echo("name one source: --wxr FILE or --rest URL", err=True)
+        raise typer.Exit(2)
+    if language is not None and not re.fullmatch(LANGUAGE_PATTERN, language):
+        typer.echo(f"--language must be a language tag such as de or en-GB, not {language!r}", err=True)
         raise typer.Exit(2)
     settings = load(ImportSettings)
     log.configure(settings)

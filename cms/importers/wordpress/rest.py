@@ -222,6 +222,8 @@ async def import_rest(
                     progress.advance((page - 1) * per_page)
                 first = False
                 for item in response.json():
+                    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+                        raise ValueError(f"a post without a numeric id on page {page}")
                     await importer.one(await _post(client, item, known))
                     if progress is not None:
                         progress.advance(1)

@@ -6,7 +6,6 @@ also" links, once every post they may point at is in."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -155,5 +154,3 @@ class Importer:
 class _Skip(Exception):
     """This post is left as it is, for the reason given."""
 
-
-Progress = Callable[[int], None]
