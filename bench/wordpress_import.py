@@ -5,9 +5,12 @@
 Each export is generated into a temporary file (half classic posts with a [caption] and a
 see-also link, half Gutenberg posts with a heading, a quote, a list and an image), then imported
 by `cms import wordpress --wxr` logic in a child process of its own, into a fresh database, so
-the child's peak resident set size (VmHWM, Linux) is the import's alone. The baseline, in the
-same run, is reading the same file with the streaming parser alone (no mapping, no database):
-the import rate is also given as a share of that rate. Memory that does not grow with the
+the child's peak resident set size (VmHWM, Linux) is the import's alone. Two baselines run in
+the same run: reading the same file with the streaming parser alone (no mapping, no database),
+and `--writes` articles of the same size written the ordinary way (the service's create, then
+publish: what an editor's two requests cost, without HTTP) on as many connections as the import
+uses. The import rate is given as a share of the second: what moving a post in costs next to
+writing one. Memory that does not grow with the
 file shows as a large/small peak RSS ratio near 1 while the file grows five times.
 """
 
@@ -93,7 +96,9 @@ def child(mode: str, path: Path, dsn: str) -> None:
     from cms.settings import Settings
 
     started = time.monotonic()
-    if mode == "parse":
+    if mode == "writes":
+        count = asyncio.run(_ordinary_writes(dsn, int(path.name)))
+    elif mode == "parse":
         known = wxr.survey(path)
         count = sum(1 for _ in wxr.posts(path, known))
     else:
@@ -103,6 +108,43 @@ def child(mode: str, path: Path, dsn: str) -> None:
         assert report.refused is None, report.refused
     seconds = time.monotonic() - started
     print(json.dumps({"posts": count, "seconds": seconds, "peak_rss_kib": _peak_rss_kib()}))
+
+
+async def _ordinary_writes(dsn: str, count: int, workers: int = 4) -> int:
+    """`count` articles created and published through the service, `workers` at a time."""
+    from datetime import UTC, datetime
+
+    from cms.articles import service
+    from cms.articles.model import ArticleCreate
+    from cms.platform import db
+    from cms.platform.identity import Actor
+    from cms.platform.tokens import Role
+    from cms.settings import Settings
+
+    settings = Settings(database_url=dsn)
+    actor = Actor(name="bench", role=Role.editor)
+    text = _PARAGRAPH * 6
+
+    async def write(worker: int) -> None:
+        async with db.connection(settings) as conn:
+            for n in range(worker, count, workers):
+                ctx = service.Context(actor=actor, now=datetime.now(UTC), correlation_id=None)
+                fields = ArticleCreate.model_validate(
+                    {
+                        "title": f"Meldung Nummer {n}: Neue Maßnahmen",
+                        "language": "de",
+                        "lead": f"Der Vorspann zu Meldung {n}.",
+                        "section": "politik",
+                        "tags": [f"tag-{n % 50}"],
+                        "authors": ["Bench Autorin"],
+                        "body": [{"type": "paragraph", "text": text}] * 4,
+                    }
+                )
+                created = await service.create(conn, fields, ctx)
+                await service.publish(conn, created.id, None, None, ctx)
+
+    await asyncio.gather(*(write(w) for w in range(workers)))
+    return count
 
 
 def _run_child(mode: str, path: Path, dsn: str) -> dict[str, float]:
@@ -116,7 +158,7 @@ def _run_child(mode: str, path: Path, dsn: str) -> dict[str, float]:
     return result
 
 
-async def main(small: int, large: int, server_dsn: str) -> None:
+async def main(small: int, large: int, writes: int, server_dsn: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         figures = {}
         for posts in (small, large):
@@ -126,15 +168,19 @@ async def main(small: int, large: int, server_dsn: str) -> None:
             parsed = _run_child("parse", path, "")
             async with scratch_database(server_dsn, "wpimport") as dsn:
                 imported = _run_child("import", path, dsn)
+            async with scratch_database(server_dsn, "wpwrites") as dsn:
+                ordinary = _run_child("writes", Path(str(min(posts, writes))), dsn)
             figures[posts] = (size, parsed, imported)
             rate = imported["posts"] / imported["seconds"]
             parse_rate = parsed["posts"] / parsed["seconds"]
+            write_rate = ordinary["posts"] / ordinary["seconds"]
             print(
                 f"{posts:>6} posts, {size:6.1f} MB: import {rate:7.1f} posts/s "
                 f"({imported['seconds']:.1f} s), peak RSS {imported['peak_rss_kib'] / 1024:6.1f} MiB | "
-                f"baseline parse only {parse_rate:8.1f} posts/s, "
+                f"parse only {parse_rate:8.1f} posts/s, "
                 f"peak RSS {parsed['peak_rss_kib'] / 1024:6.1f} MiB | "
-                f"import/parse rate {rate / parse_rate:.3f}"
+                f"ordinary create+publish {write_rate:6.1f} articles/s | "
+                f"import/ordinary {rate / write_rate:.2f}"
             )
         small_rss = figures[small][2]["peak_rss_kib"]
         large_rss = figures[large][2]["peak_rss_kib"]
@@ -151,7 +197,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--small", type=int, default=2000)
     parser.add_argument("--large", type=int, default=10000)
+    parser.add_argument("--writes", type=int, default=1000, help="articles in the ordinary-write baseline")
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
     arguments = parser.parse_args()
     os.environ.setdefault("CMS_LOG_LEVEL", "warning")
-    asyncio.run(main(arguments.small, arguments.large, arguments.server_dsn))
+    asyncio.run(main(arguments.small, arguments.large, arguments.writes, arguments.server_dsn))
