@@ -22,8 +22,13 @@ class Line:
 
 @dataclass
 class Report:
+    """Counts of every outcome; a line only for a post with something to say (skipped, or with
+    notes), so the report of a large site stays small: which article each post became is in
+    `wordpress_posts`."""
+
     source: str
     lines: list[Line] = field(default_factory=list)
+    tally: Counter[str] = field(default_factory=Counter)
     # Items that are neither posts nor pages (attachments, menu items…): counted, not listed.
     ignored: Counter[str] = field(default_factory=Counter)
     related_set: int = 0
@@ -34,11 +39,12 @@ class Report:
     seconds: float = 0.0
 
     def add(self, line: Line) -> None:
-        self.lines.append(line)
+        self.tally[line.outcome] += 1
+        if line.outcome == "skipped" or line.notes:
+            self.lines.append(line)
 
     def counts(self) -> dict[str, int]:
-        found = Counter(line.outcome for line in self.lines)
-        return {kind: found.get(kind, 0) for kind in ("imported", "updated", "unchanged", "skipped")}
+        return {kind: self.tally.get(kind, 0) for kind in ("imported", "updated", "unchanged", "skipped")}
 
     def as_json(self) -> dict[str, Any]:
         return {
