@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import asyncpg
 import httpx2
 
 from cms.importers.wordpress.mapping import Options
-from cms.importers.wordpress.rest import import_rest
+from cms.importers.wordpress.rest import Client, import_rest
 from cms.system import SystemSettings
 from tests.integration.importers.fake_wordpress import PASSWORD, SITE, USER, FakeWordPress
 from tests.integration.importers.wordpress import articles_by_slug, footprint
@@ -86,3 +88,18 @@ async def test_a_site_without_a_public_language_needs_the_flag(
     assert report.refused is not None
     assert "--language" in report.refused
     assert set((await footprint(db)).values()) == {0}
+
+
+async def test_requests_are_paced_to_the_rate_asked_for() -> None:
+    """At 20 requests a second, six requests take at least a quarter of a second."""
+    fake = FakeWordPress()
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=fake.app())) as http:
+        client = Client(http, f"{SITE}/wp-json/wp/v2", rate=20)
+        started = time.monotonic()
+        for _ in range(6):
+            response = await client.get("/tags")
+            assert response.status_code == 200
+        elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.25
+    assert len(fake.requests) == 6
