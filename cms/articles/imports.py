@@ -35,6 +35,9 @@ class Incoming:
     published_at: datetime | None
     publish_at: datetime | None
     created_at: datetime
+    # False when the other system had no date and the import's own time stands in: a later run
+    # then keeps the dates the article has rather than moving them to its own time.
+    dated: bool = True
 
 
 class ChangedHere(Exception):
@@ -85,9 +88,10 @@ async def update(
             return None
         if article.version != expected_version:
             raise ChangedHere(f"changed in the CMS since the import (version {article.version})")
-        wanted = _state(incoming) | {
-            name: getattr(incoming.fields, name) for name in _CONTENT if name != "slug"
-        }
+        state = _state(incoming)
+        if not incoming.dated and article.status == incoming.status:
+            state = {"status": incoming.status}
+        wanted = state | {name: getattr(incoming.fields, name) for name in _CONTENT if name != "slug"}
         if incoming.fields.slug is not None and incoming.fields.slug != article.slug:
             wanted["slug"] = incoming.fields.slug
         changes = {name: value for name, value in wanted.items() if getattr(article, name) != value}

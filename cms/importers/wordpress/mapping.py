@@ -120,6 +120,7 @@ def map_post(post: SourcePost, site: Site, options: Options, now: datetime) -> M
         published_at=date if status == "published" else None,
         publish_at=date if status == "scheduled" else None,
         created_at=post.date_gmt or date or now,
+        dated=post.date_gmt is not None,
     )
     old_urls = [u for u in dict.fromkeys((post.link, f"{site.url}/?p={post.post_id}")) if u]
     return Mapped(
@@ -171,14 +172,15 @@ def _errors(exc: ValidationError) -> str:
 
 
 def _hash(incoming: Incoming, old_urls: list[str], see_also: list[str]) -> str:
-    """Over everything the import writes for the post: a second run with the same hash has
-    nothing to do."""
+    """Over everything the import takes from the post: a second run with the same hash has
+    nothing to do. A date the import made up (the post had none) is not the post's: left out."""
+    dated = incoming.dated
     data = {
         "fields": incoming.fields.model_dump(mode="json"),
         "status": incoming.status,
-        "published_at": incoming.published_at,
-        "publish_at": incoming.publish_at,
-        "created_at": incoming.created_at,
+        "published_at": incoming.published_at if dated else None,
+        "publish_at": incoming.publish_at if dated else None,
+        "created_at": incoming.created_at if dated else None,
         "urls": old_urls,
         "see_also": see_also,
     }

@@ -120,10 +120,37 @@ async def test_a_second_run_changes_nothing(
     await import_wxr(settings, NEWSROOM, Options())
     before = await footprint(db)
 
+    rows = await db.fetch("SELECT post_id, content_hash, imported_at FROM wordpress_posts ORDER BY 1")
+
     again = await import_wxr(settings, NEWSROOM, Options())
 
     assert again.counts() == {"imported": 0, "updated": 0, "unchanged": 6, "skipped": 2}
     assert again.related_set == 0
+    assert await footprint(db) == before
+    # Not even the mapping rows were written again (post 108 has no date: the hash holds anyway).
+    assert await db.fetch("SELECT post_id, content_hash, imported_at FROM wordpress_posts ORDER BY 1") == rows
+
+
+async def test_a_post_without_a_date_keeps_the_date_of_its_first_import(
+    settings: SystemSettings, db: asyncpg.Connection[asyncpg.Record], tmp_path: Path
+) -> None:
+    """A published post whose export has no date is dated at the first import; a later run
+    neither moves that date nor writes anything."""
+    undated = variant(
+        tmp_path,
+        "undated.wxr",
+        [("<wp:status><![CDATA[pending]]></wp:status>", "<wp:status><![CDATA[publish]]></wp:status>")],
+    )
+    first = await import_wxr(settings, undated, Options())
+    published_at = (await articles_by_slug(db))["zur-pruefung"]["published_at"]
+    before = await footprint(db)
+
+    again = await import_wxr(settings, undated, Options())
+
+    assert published_at is not None
+    assert any("no publication date" in note for line in first.lines for note in line.notes)
+    assert again.counts()["unchanged"] == 6
+    assert (await articles_by_slug(db))["zur-pruefung"]["published_at"] == published_at
     assert await footprint(db) == before
 
 
@@ -274,7 +301,7 @@ async def test_wxr_1_0_and_the_https_namespace_spelling_import_alike(
             ('domain="post_tag"', 'domain="tag"'),
             (
                 '<category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
-                '<category><![CDATA[Wirtschaft]]></category>'
+                "<category><![CDATA[Wirtschaft]]></category>"
                 '<category domain="category" nicename="wirtschaft"><![CDATA[Wirtschaft]]></category>',
             ),
         ],
