@@ -14,7 +14,15 @@ from starlette.middleware import Middleware
 
 from cms import tokens_api
 from cms.admin_ui import pages_api
-from cms.articles import admin_api, content_api, delivery_cache, distribution_api, editing_api, preview_api
+from cms.articles import (
+    admin_api,
+    content_api,
+    delivery_cache,
+    distribution_api,
+    editing_api,
+    preview_api,
+    redirect_api,
+)
 from cms.events import log_api
 from cms.feeds import feeds_api
 from cms.platform import application, auth_api, users_api, workers
@@ -27,6 +35,7 @@ def operations() -> list[Operation]:
     # Delivery first: the router tries routes in order, and sites' reads are the hot path.
     return [
         *content_api.OPERATIONS,
+        *redirect_api.OPERATIONS,
         *feeds_api.OPERATIONS,
         *preview_api.OPERATIONS,
         *admin_api.OPERATIONS,

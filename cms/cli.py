@@ -17,6 +17,7 @@ from rich.progress import Progress
 from cms import processes, schema
 from cms.app import create_app
 from cms.events import outbox, replay, schemas
+from cms.importers.wordpress.cli import import_app
 from cms.platform import audit, db, log, migrate, passwords, tokens, users
 from cms.platform.application import create_ops_app
 from cms.platform.server import run_server
@@ -32,6 +33,7 @@ user_app = typer.Typer(no_args_is_help=True, help="People who sign in: create, c
 app.add_typer(user_app, name="user")
 events_app = typer.Typer(no_args_is_help=True, help="The event log: schemas, replay, resync, parked events")
 app.add_typer(events_app, name="events")
+app.add_typer(import_app, name="import")
 
 Host = Annotated[str | None, typer.Option(help="address to bind (default: CMS_HOST)")]
 Port = Annotated[int | None, typer.Option(help="port (default: CMS_PORT)")]

@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 
 from cms import processes
 from cms.app import create_app
+from cms.importers.wordpress.settings import WordPressImportSettings
 from cms.settings import Settings
 from consumers import dlq_api, process
 from consumers.ads.settings import AdsSettings
@@ -18,7 +19,15 @@ from consumers.social.settings import SocialSettings
 from consumers.webhooks.settings import WebhooksSettings
 
 
-class SystemSettings(Settings, SearchSettings, SocialSettings, AdsSettings, WebhooksSettings, PurgeSettings):
+class SystemSettings(
+    Settings,
+    SearchSettings,
+    SocialSettings,
+    AdsSettings,
+    WebhooksSettings,
+    PurgeSettings,
+    WordPressImportSettings,
+):
     """The content app's settings and every consumer's, read from one environment."""
 
 

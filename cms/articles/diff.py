@@ -36,6 +36,7 @@ MATCH_BUDGET = 4_000_000
 FIELDS = (
     "title", "lead", "slug", "language", "section", "tags", "authors", "related", "status",
     "publish_at", "unpublish_at", "published_at", "first_published_at", "owner", "deleted_at",
+    "post_to_social",
 )  # fmt: skip
 _WORD_DIFFED_FIELDS = ("title", "lead")
 

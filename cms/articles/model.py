@@ -89,6 +89,7 @@ class ArticleCreate(_Fields):
     tags: Annotated[list[Slug], Field(max_length=50)] = []
     authors: Annotated[list[Byline], Field(max_length=20)] = []
     related: Annotated[list[uuid.UUID], Field(max_length=50)] = []
+    post_to_social: bool = True
 
 
 class ArticleUpdate(_Fields):
@@ -103,8 +104,11 @@ class ArticleUpdate(_Fields):
     tags: Annotated[list[Slug], Field(max_length=50)] | None = None
     authors: Annotated[list[Byline], Field(max_length=20)] | None = None
     related: Annotated[list[uuid.UUID], Field(max_length=50)] | None = None
+    post_to_social: bool | None = None
 
-    @field_validator("title", "language", "slug", "lead", "body", "tags", "authors", "related")
+    @field_validator(
+        "title", "language", "slug", "lead", "body", "tags", "authors", "related", "post_to_social"
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:

@@ -50,7 +50,7 @@ async def create(conn: Connection, fields: ArticleCreate, ctx: Context) -> Artic
     async with conn.transaction():
         await _check_related(conn, fields.related, article_id)
         article = await _insert_with_free_slug(conn, given, article_id, ctx, generated=fields.slug is None)
-        await _record(conn, article, "create", "created", ctx)
+        await record(conn, article, "create", "created", ctx)
     return article
 
 
@@ -262,11 +262,11 @@ async def _apply(
 ) -> Article:
     new, kind = change
     await store.update(conn, new)
-    await _record(conn, new, action, kind, ctx)
+    await record(conn, new, action, kind, ctx)
     return new
 
 
-async def _record(conn: Connection, article: Article, action: str, kind: EventKind, ctx: Context) -> None:
+async def record(conn: Connection, article: Article, action: str, kind: EventKind, ctx: Context) -> None:
     """The revision and the event carry the same article: dump it to JSON once for both."""
     data = article.model_dump(mode="json")
     await revisions.add(conn, article, action=action, actor=ctx.actor.name, snapshot=data)

@@ -15,7 +15,7 @@ from cms.platform.errors import SlugTaken
 COLUMNS = (
     "id, slug, language, title, lead, body, section, tags, authors, related, corrections, status, "
     "publish_at, unpublish_at, published_at, first_published_at, created_at, updated_at, "
-    "deleted_at, killed_at, owner, version"
+    "deleted_at, killed_at, owner, version, post_to_social"
 )
 _FIELDS = [c.strip() for c in COLUMNS.split(",")]
 _PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(_FIELDS) + 1))

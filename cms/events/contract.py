@@ -114,6 +114,11 @@ class Article(BaseModel):
     tags: list[str]
     authors: list[str] = Field(description=f"bylines, {_PLAIN}")
     related: list[uuid.UUID]
+    post_to_social: bool = Field(
+        default=True,
+        description="false: social networks get no new post for it (e.g. an archive moved in); "
+        "what was already posted stays",
+    )
     corrections: list[Correction] = Field(default_factory=list, description="oldest first")
     status: Status
     publish_at: datetime | None

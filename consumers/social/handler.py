@@ -106,6 +106,8 @@ class Social:
 
     def _needs_work(self, channel: Channel, article: Article, live: bool, existing: dict[str, Post]) -> bool:
         post = existing.get(channel.name)
+        if post is None and not article.post_to_social:
+            return False
         if post is not None and (post.article_live != live or post.article_version < article.version):
             return True
         return lifecycle.plan(post, live) is not Plan.NOTHING
@@ -138,6 +140,8 @@ class Social:
         self, conn: Connection, channel: Channel, article: Article, live: bool
     ) -> tuple[Post | None, Plan]:
         post = await store.lock(conn, article.id, channel.name)
+        if post is None and not article.post_to_social:
+            return None, Plan.NOTHING  # the article opted out: no new post, ever
         draft = self.draft(channel, article, post) if live else None
         changed = draft is not None and post is not None and draft.text != post.text
         step = lifecycle.plan(post, live, text_changed=changed)

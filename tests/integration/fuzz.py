@@ -79,6 +79,8 @@ def _strategy(operation: Any, mode: schemathesis.GenerationMode, known: dict[str
         strategies.append(
             operation.as_strategy(generation_mode=mode, path_parameters={"slug": known["live_slug"]})
         )
+    if path == "/v1/content/redirects" and "redirect_path" in known:
+        strategies.append(operation.as_strategy(generation_mode=mode, query={"path": known["redirect_path"]}))
     return st.one_of(strategies)
 
 
