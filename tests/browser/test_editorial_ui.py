@@ -157,7 +157,8 @@ async def test_the_whole_editorial_flow_of_the_fixture_article(
         await screenshot(page, "distribution")
         assert fakes.mastodon.calls_to("/api/v1/statuses")
 
-        await page.goto(f"{up.base_url}/admin/?q=Stabschefs")
+        # The full text of live articles: the search hit with its marked snippet.
+        await page.goto(f"{up.base_url}/admin/?q=Stabschefs&fulltext=1")
         await ready(page)
         await expect(page.locator("#rows")).to_contain_text(article["title"])
         await expect(page.locator("#rows mark").first).to_be_visible()
