@@ -153,6 +153,14 @@ async def main() -> None:
                     "list, status+section filter": f"{base}/admin/?status=published&section=politik",
                     "list, filter matching nothing": f"{base}/admin/?status=published&section=sport",
                     "list, byline filter": f"{base}/admin/?author=Cem+Kaya",
+                    # q= (title, lead, slug of every status, trigram index): one article, a few,
+                    # every article (the fixture's title is in each), none; and the other sorts.
+                    "list, q= one slug": f"{base}/admin/?q=bench-99999",
+                    "list, q= a few titles": f"{base}/admin/?q=Meldung+4242",
+                    "list, q= in every title": f"{base}/admin/?q=Stabschefs",
+                    "list, q= matching nothing": f"{base}/admin/?q=zzqqxx",
+                    "list, sorted by title": f"{base}/admin/?sort=title",
+                    "list, oldest first": f"{base}/admin/?sort=oldest",
                     "editor, fixture article": editor_url,
                 }
                 results: dict[str, dict[str, list[float]]] = {name: {} for name in pages}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -42,6 +43,16 @@ class AdminListQuery(PageQuery):
     tag: Slug | None = None
     language: Language | None = None
     author: Byline | None = Field(default=None, description="articles with this byline")
+    # At least 3 characters: the trigram index needs one whole trigram to narrow the rows.
+    q: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=100,
+        description="a piece of the title, lead or slug (any status, case ignored), 3-100 characters",
+    )
+    sort: Literal["updated", "oldest", "title"] = Field(
+        default="updated", description="updated: newest change first; oldest: oldest change first; title: A-Z"
+    )
 
 
 class RevisionPage(BaseModel):
@@ -113,6 +124,8 @@ async def list_articles(request: Request) -> Response:
             tag=query.tag,
             language=query.language,
             author=query.author,
+            text=query.q,
+            sort=query.sort,
             after=pagination.decode(query.cursor),
             limit=query.limit,
         )

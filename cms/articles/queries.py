@@ -58,17 +58,38 @@ WHERE {LIVE}
   AND ($4::timestamptz IS NULL OR (published_at, id) < ($4, $5))
 ORDER BY published_at DESC, id DESC
 LIMIT $6"""
-_ADMIN_PAGE = f"""
-SELECT {COLUMNS} FROM articles
-WHERE deleted_at IS NULL
+# The admin list's filters. `$9` is an ILIKE pattern over the expression that
+# articles_admin_text indexes (trigrams): a piece of the title, lead or slug, any status.
+_ADMIN_FILTERS = """deleted_at IS NULL
   AND ($1::text IS NULL OR status = $1)
   AND ($2::text IS NULL OR section = $2)
   AND ($3::text IS NULL OR tags @> ARRAY[$3::text])
   AND ($4::text IS NULL OR language = $4)
-  AND ($5::timestamptz IS NULL OR (updated_at, id) < ($5, $6))
   AND ($8::text IS NULL OR authors @> ARRAY[$8::text])
+  AND ($9::text IS NULL OR (title || ' ' || lead || ' ' || slug) ILIKE $9)"""
+# One query per sort, each a keyset over an index. The cursor is (updated_at, id) of the last
+# row for every sort; the title sort resumes after that row's title, read by its id.
+_ADMIN_PAGES = {
+    "updated": f"""
+SELECT {COLUMNS} FROM articles
+WHERE {_ADMIN_FILTERS}
+  AND ($5::timestamptz IS NULL OR (updated_at, id) < ($5, $6))
 ORDER BY updated_at DESC, id DESC
-LIMIT $7"""
+LIMIT $7""",
+    "oldest": f"""
+SELECT {COLUMNS} FROM articles
+WHERE {_ADMIN_FILTERS}
+  AND ($5::timestamptz IS NULL OR (updated_at, id) > ($5, $6))
+ORDER BY updated_at, id
+LIMIT $7""",
+    "title": f"""
+SELECT {COLUMNS} FROM articles
+WHERE {_ADMIN_FILTERS}
+  AND ($5::timestamptz IS NULL OR (title, id) > ((SELECT title FROM articles WHERE id = $6), $6))
+ORDER BY title, id
+LIMIT $7""",
+}
+ADMIN_SORTS = tuple(_ADMIN_PAGES)
 
 After = tuple[datetime, uuid.UUID] | None
 
@@ -97,10 +118,21 @@ async def admin_page(
     after: After,
     limit: int,
     author: str | None = None,
+    text: str | None = None,
+    sort: str = "updated",
 ) -> list[Article]:
+    """`text`: a piece of the title, lead or slug, matched literally and ignoring case."""
     at, last_id = after or (None, None)
-    rows = await conn.fetch(_ADMIN_PAGE, status, section, tag, language, at, last_id, limit, author)
+    pattern = None if text is None else f"%{_literal(text)}%"
+    rows = await conn.fetch(
+        _ADMIN_PAGES[sort], status, section, tag, language, at, last_id, limit, author, pattern
+    )
     return [article_of(row) for row in rows]
+
+
+def _literal(text: str) -> str:
+    """`text` for LIKE, its wildcards and escape character taken as themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def related_links(conn: Connection, ids: list[uuid.UUID]) -> list[dict[str, Any]]:

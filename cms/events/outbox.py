@@ -71,7 +71,7 @@ UPDATE outbox SET parked_at = now(), parked_reason = $2
 WHERE sequence = $1 AND sent_at IS NULL AND parked_at IS NULL"""
 _PARKED = """
 SELECT sequence, event_id, event_type, article_id, correlation_id, parked_reason, parked_at
-FROM outbox WHERE parked_at IS NOT NULL ORDER BY sequence"""
+FROM outbox WHERE parked_at IS NOT NULL ORDER BY sequence LIMIT $1"""
 # The relay is woken at once: the rows are its work again.
 _UNPARK = """
 WITH unparked AS (
@@ -208,7 +208,8 @@ async def park(conn: Connection, sequence: int, reason: str) -> bool:
     return status.split()[-1] == "1"
 
 
-async def parked(conn: Connection) -> list[Parked]:
+async def parked(conn: Connection, limit: int | None = None) -> list[Parked]:
+    """Parked rows, oldest first: all of them, or the first `limit` (over HTTP)."""
     return [
         Parked(
             sequence=row["sequence"],
@@ -219,7 +220,7 @@ async def parked(conn: Connection) -> list[Parked]:
             reason=row["parked_reason"],
             parked_at=row["parked_at"],
         )
-        for row in await conn.fetch(_PARKED)
+        for row in await conn.fetch(_PARKED, limit)
     ]
 
 

@@ -1,4 +1,5 @@
-// The article list: the admin API's filters and cursor pages, or a full-text search of what is live.
+// The article list: the admin API's filters, search (title, lead, slug of every status), sort and
+// cursor pages; or, when asked, the full-text search of what is live.
 import "./style.css";
 import { api } from "./api.js";
 import { $, el, flash, markReady, statusChip, when } from "./dom.js";
@@ -58,28 +59,30 @@ function hitRow(hit) {
 
 async function load(append) {
   const params = filters();
-  const q = params.get("q");
-  params.delete("q");
+  const typed = params.get("q");
+  const fulltext = params.get("fulltext") ? typed : null;
+  params.delete("fulltext");
   params.set("limit", String(PAGE));
   if (append && cursor) params.set("cursor", cursor);
   let url = `/v1/admin/articles?${params}`;
-  if (q) {
-    const search = new URLSearchParams({ q, limit: String(PAGE) });
+  if (fulltext) {
+    const search = new URLSearchParams({ q: fulltext, limit: String(PAGE) });
     for (const name of ["section", "tag", "language"]) if (params.get(name)) search.set(name, params.get(name));
     if (append && cursor) search.set("cursor", cursor);
     url = `/v1/search?${search}`;
   }
   try {
     const { data } = await api("GET", url);
-    const rows = data.items.map(q ? hitRow : articleRow);
+    const rows = data.items.map(fulltext ? hitRow : articleRow);
     if (append) $("#rows").append(...rows);
     else $("#rows").replaceChildren(...rows);
     cursor = data.next_cursor;
     $("#more").hidden = !cursor;
     const shown = $("#rows").children.length;
-    $("#list-summary").textContent = q
-      ? `${shown} live article${shown === 1 ? "" : "s"} match “${q}”${cursor ? " (more below)" : ""}`
-      : `${shown} article${shown === 1 ? "" : "s"} shown${cursor ? ", more below" : ""}`;
+    const more = cursor ? ", more below" : "";
+    $("#list-summary").textContent = fulltext
+      ? `${shown} live article${shown === 1 ? "" : "s"} match “${fulltext}”${more}`
+      : `${shown} article${shown === 1 ? "" : "s"}${typed ? ` match “${typed}”` : ""} shown${more}`;
   } catch (error) {
     flash(error.message, "error");
   }
@@ -109,7 +112,8 @@ async function main() {
   const given = new URLSearchParams(location.search);
   for (const [name, value] of given) {
     const field = $("#filters").elements.namedItem(name);
-    if (field) field.value = value;
+    if (field?.type === "checkbox") field.checked = value === field.value;
+    else if (field) field.value = value;
   }
   $("#filters").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,6 +1,6 @@
 // Operators: readiness of every part, the relay's backlog and parked events and each consumer's
-// counters (from /readyz and /metrics), each consumer's dead letters with requeue, users and
-// tokens. The figures refresh every few seconds.
+// counters (from /readyz and /metrics), the parked events with unpark, each consumer's dead
+// letters with requeue, users and tokens. The figures refresh every few seconds.
 import "./style.css";
 import { api } from "./api.js";
 import { $, el, flash, markReady, when } from "./dom.js";
@@ -29,6 +29,45 @@ async function health() {
   $("#health").replaceChildren(
     table("Readiness", ["Part", "Ready"], Object.entries(ready.checks || {}).map(([name, ok]) => [name, ok ? "yes" : "NO"])),
     table("Relay and consumer figures", ["Figure", "Labels", "Value"], figures),
+  );
+}
+
+async function unpark(body, what) {
+  try {
+    const { data } = await api("POST", "/v1/admin/events/parked/unpark", { body });
+    flash(`${data.unparked.length} ${what} unparked: the relay sends ${data.unparked.length === 1 ? "it" : "them"} again.`, "ok");
+  } catch (error) {
+    flash(`Unpark failed: ${error.message}`, "error");
+  }
+  parked();
+}
+
+function unparkButton(label, body, what) {
+  const button = el("button", { type: "button", class: "small" }, label);
+  button.addEventListener("click", () => unpark(body, what));
+  return button;
+}
+
+async function parked() {
+  let list;
+  try {
+    list = (await api("GET", "/v1/admin/events/parked?limit=100")).data;
+  } catch (error) {
+    $("#parked").replaceChildren(el("p", { class: "error" }, `Unavailable: ${error.message}`));
+    return;
+  }
+  const rows = list.items.map((e) => [
+    String(e.sequence),
+    e.event_type,
+    el("a", { href: `/admin/articles/${e.article_id}` }, e.article_id),
+    e.reason,
+    when(e.parked_at),
+    unparkButton(`Unpark ${e.sequence}`, { sequences: [e.sequence] }, `event ${e.sequence}`),
+  ]);
+  $("#parked").replaceChildren(
+    el("p", { id: "parked-total" }, `${list.total} parked event(s)${list.total > list.items.length ? `, the oldest ${list.items.length} shown` : ""}. Fix the cause, then unpark.`),
+    rows.length ? table("Parked events, oldest first", ["Sequence", "Type", "Article", "Why", "Parked", ""], rows) : null,
+    list.total ? el("p", {}, unparkButton(`Unpark all ${list.total}`, { all: true }, "event(s)")) : null,
   );
 }
 
@@ -78,7 +117,7 @@ async function people() {
 async function main() {
   await shell();
   try {
-    await Promise.all([health(), people(), deadLetters()]);
+    await Promise.all([health(), people(), parked(), deadLetters()]);
   } catch (error) {
     flash(error.message, "error");
   }
