@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-dev
 ASYNCAPI       := tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI)/node_modules/.installed
 
-.PHONY: run test test-cluster test-image containers install node chromium varnish rum lint typecheck unit bench clean search-dictionary
+.PHONY: screenshots run test test-cluster test-image containers install node chromium varnish rum lint typecheck unit bench clean search-dictionary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,10 @@ search-dictionary:
 	    apt-get -o DPkg::Lock::Timeout=600 update \
 	    && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y hunspell-de-de; \
 	fi
+
+## screenshots: run the browser tests and write their screenshots into docs/screenshots/
+screenshots: install chromium
+	CMS_SCREENSHOTS_UPDATE=1 $(BIN)/pytest tests/browser
 
 lint: install
 	$(BIN)/ruff check .
