@@ -114,6 +114,9 @@ async function autosave({ keepalive = false } = {}) {
 
 async function save() {
   clearTimeout(timer);
+  // Clicking Save blurs the field, which starts an autosave: let it land first, so that its
+  // answer cannot arrive after the save's and claim the page holds only a working copy.
+  if (saving) await saving;
   const mine = fields();
   try {
     const { data } = await api("PATCH", BASE, { body: mine, headers: { "If-Match": `"${version}"` } });
