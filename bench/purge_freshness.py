@@ -42,8 +42,9 @@ import httpx2
 
 from bench.common import DEFAULT_SERVER_DSN, ROOT, free_port, scratch_database
 from cms.platform import tokens
+from tests.processes import Started, started
 from tests.services import AMQP_URL, remove_broker_names
-from tests.varnish import Process, cms_serve, stop, varnish
+from tests.varnish import cms_serve, varnish
 
 BIN = Path(sys.executable).parent
 
@@ -54,26 +55,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 @contextlib.asynccontextmanager
-async def process(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[Process]:
+async def process(args: list[str], env: dict[str, str], port: int) -> AsyncIterator[Started]:
     """One of our processes, ready once /readyz answers 200; stopped by its PID."""
-    started = Process(
-        await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=ROOT
-        ),
-        port,
-    )
-    try:
-        async with httpx2.AsyncClient(base_url=started.url) as client:
-            for _ in range(600):
-                with contextlib.suppress(httpx2.TransportError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError(f"{args} did not become ready")
-        yield started
-    finally:
-        await stop(started)
+    async with started(args, port, env=env, ready="/readyz", startup_timeout=30, cwd=ROOT) as running:
+        yield running
 
 
 class Newsroom:

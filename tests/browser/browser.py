@@ -4,28 +4,23 @@ injected from the front end's node_modules, and screenshots for the docs."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import shutil
-import signal
-import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from cms.system import SystemSettings
 from tests.helpers import free_port
+from tests.processes import CMS, Started, started
 
 ROOT = Path(__file__).resolve().parents[2]
-CMS = Path(sys.executable).parent / "cms"
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 # Every run takes the screenshots (a page that cannot render fails the test), but only
 # `make screenshots` (CMS_SCREENSHOTS_UPDATE=1) writes them over the committed ones in the docs:
@@ -54,22 +49,6 @@ def chromium_path() -> str:
     return found
 
 
-@dataclass
-class Up:
-    process: asyncio.subprocess.Process
-    port: int
-    stderr: list[bytes] = field(default_factory=list)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-async def _collect(stream: asyncio.StreamReader, into: list[bytes]) -> None:
-    while line := await stream.readline():
-        into.append(line)
-
-
 def _env(settings: SystemSettings, port: int) -> dict[str, str]:
     values: dict[str, Any] = {
         "database_url": settings.database_url,
@@ -90,49 +69,14 @@ def _env(settings: SystemSettings, port: int) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def cms_up(settings: SystemSettings) -> AsyncIterator[Up]:
+async def cms_up(settings: SystemSettings) -> AsyncIterator[Started]:
     """`cms up` (API, relay, scheduler, every consumer and the UI) until every part is ready."""
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        str(CMS),
-        "up",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=_env(settings, port),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    up = Up(process, port)
-    reader = asyncio.create_task(_collect(process.stderr, up.stderr))
-    try:
-        await _wait_until_ready(up)
+    args = [str(CMS), "up", "--host", "127.0.0.1", "--port", str(port)]
+    async with started(
+        args, port, env=_env(settings, port), ready="/readyz", startup_timeout=STARTUP_TIMEOUT
+    ) as up:
         yield up
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)  # only the process this helper started
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        await reader
-
-
-async def _wait_until_ready(up: Up) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    async with httpx2.AsyncClient(base_url=up.base_url) as client:
-        while time.monotonic() < deadline:
-            if up.process.returncode is not None:
-                raise AssertionError(f"cms up exited early: {b''.join(up.stderr).decode()[-3000:]}")
-            with contextlib.suppress(httpx2.TransportError):
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise AssertionError("cms up was not ready in time")
 
 
 @dataclass

@@ -17,7 +17,6 @@ from playwright.async_api import Page, expect
 from cms.system import SystemSettings
 from tests.browser.browser import (
     Browser,
-    Up,
     chromium,
     cms_up,
     ready,
@@ -28,6 +27,7 @@ from tests.browser.browser import (
 from tests.helpers import bearer, create_draft, eventually, fixture, publish
 from tests.integration.consumers.social.fakes import networks
 from tests.integration.people import PASSWORD, make_person
+from tests.processes import Started
 
 AUTHOR = "autorin@zeitung.example"
 EDITOR = "redakteur@zeitung.example"
@@ -42,8 +42,8 @@ async def _people(db: asyncpg.Connection[asyncpg.Record]) -> None:
     await make_person(db, ADMIN, "admin", name="Ada Admin")
 
 
-async def _article(up: Up, token: str, article_id: str) -> dict[str, Any]:
-    async with httpx2.AsyncClient(base_url=up.base_url) as client:
+async def _article(up: Started, token: str, article_id: str) -> dict[str, Any]:
+    async with httpx2.AsyncClient(base_url=up.url) as client:
         response = await client.get(f"/v1/admin/articles/{article_id}", headers=bearer(token))
     assert response.status_code == 200, response.text
     found: dict[str, Any] = response.json()
@@ -87,7 +87,7 @@ async def test_the_whole_editorial_flow_of_the_fixture_article(
         ) as up,
         chromium() as browser,
     ):
-        async with httpx2.AsyncClient(base_url=up.base_url) as client:
+        async with httpx2.AsyncClient(base_url=up.url) as client:
             related = await publish(
                 client,
                 token["editor"],
@@ -96,7 +96,7 @@ async def test_the_whole_editorial_flow_of_the_fixture_article(
             await eventually(lambda: _searchable(client, "Luxusgüter"), within=20)
 
         page = await browser.page()
-        await sign_in(page, up.base_url, AUTHOR, PASSWORD)
+        await sign_in(page, up.url, AUTHOR, PASSWORD)
         await screenshot(page, "article-list")
         article_id = await _new_article(page, article["title"])
         await page.fill("#lead", article["lead"])
@@ -125,7 +125,7 @@ async def test_the_whole_editorial_flow_of_the_fixture_article(
 
         await page.click("#sign-out")
         await page.wait_for_url("**/admin/signin")
-        await sign_in(page, up.base_url, EDITOR, PASSWORD)
+        await sign_in(page, up.url, EDITOR, PASSWORD)
         await page.select_option("#f-status", "in_review")
         await page.click("#filters button[type=submit]")
         await page.click(f"#rows a[href='/admin/articles/{article_id}']")
@@ -158,7 +158,7 @@ async def test_the_whole_editorial_flow_of_the_fixture_article(
         assert fakes.mastodon.calls_to("/api/v1/statuses")
 
         # The full text of live articles: the search hit with its marked snippet.
-        await page.goto(f"{up.base_url}/admin/?q=Stabschefs&fulltext=1")
+        await page.goto(f"{up.url}/admin/?q=Stabschefs&fulltext=1")
         await ready(page)
         await expect(page.locator("#rows")).to_contain_text(article["title"])
         await expect(page.locator("#rows mark").first).to_be_visible()
@@ -170,10 +170,10 @@ async def _searchable(client: httpx2.AsyncClient, q: str) -> bool:
     return bool(response.status_code == 200 and response.json()["items"])
 
 
-async def _open(browser: Browser, up: Up, email: str, article_id: str) -> Page:
+async def _open(browser: Browser, up: Started, email: str, article_id: str) -> Page:
     page = await browser.page()
-    await sign_in(page, up.base_url, email, PASSWORD)
-    await page.goto(f"{up.base_url}/admin/articles/{article_id}")
+    await sign_in(page, up.url, email, PASSWORD)
+    await page.goto(f"{up.url}/admin/articles/{article_id}")
     await ready(page)
     return page
 
@@ -185,7 +185,7 @@ async def test_two_editors_on_one_article_lock_take_over_and_a_412_merged_per_fi
     whose merge view keeps their title and my lead, and nothing else is lost."""
     await _people(db)
     async with cms_up(settings) as up:
-        async with httpx2.AsyncClient(base_url=up.base_url) as client:
+        async with httpx2.AsyncClient(base_url=up.url) as client:
             draft = await create_draft(client, token["editor"], title="Erster Titel", lead="Erster Vorspann")
         async with chromium() as first_browser, chromium() as second_browser:
             first = await _open(first_browser, up, EDITOR, draft["id"])
@@ -237,7 +237,7 @@ async def test_a_tab_closed_mid_edit_offers_the_text_back(
     await _people(db)
     async with cms_up(settings) as up, chromium() as browser:
         page = await browser.page()
-        await sign_in(page, up.base_url, AUTHOR, PASSWORD)
+        await sign_in(page, up.url, AUTHOR, PASSWORD)
         article_id = await _new_article(page, "Ein Entwurf")
         await _add_block(page, "paragraph")
         await page.keyboard.type("Nicht verlieren: dieser Absatz.")
@@ -277,7 +277,7 @@ async def test_a_social_post_is_approved_with_edited_text_in_review_mode(
         ) as up,
         chromium() as browser,
     ):
-        async with httpx2.AsyncClient(base_url=up.base_url) as client:
+        async with httpx2.AsyncClient(base_url=up.url) as client:
             article = await publish(
                 client,
                 token["editor"],
@@ -323,13 +323,13 @@ async def test_every_page_passes_axe_and_the_editor_works_with_the_keyboard_alon
     blocks, formats bold and a link, moves a block and saves exactly the API's inline HTML."""
     await _people(db)
     async with cms_up(settings) as up, chromium() as browser:
-        async with httpx2.AsyncClient(base_url=up.base_url) as client:
+        async with httpx2.AsyncClient(base_url=up.url) as client:
             draft = await create_draft(client, token["editor"], title="Tastatur", lead="Nur Tasten")
         page = await browser.page()
-        await page.goto(f"{up.base_url}/admin/signin")
+        await page.goto(f"{up.url}/admin/signin")
         await screenshot(page, "signin")
         found = {"signin": await serious_violations(page)}
-        await sign_in(page, up.base_url, ADMIN, PASSWORD)
+        await sign_in(page, up.url, ADMIN, PASSWORD)
         await page.fill("#f-q", "tastat")  # a piece of a draft's title: the list finds drafts too
         await page.select_option("#f-sort", "title")
         await page.click("#filters button[type=submit]")
@@ -341,7 +341,7 @@ async def test_every_page_passes_axe_and_the_editor_works_with_the_keyboard_alon
             " WHERE article_id = $1",
             uuid.UUID(draft["id"]),
         )
-        await page.goto(f"{up.base_url}/admin/operators")
+        await page.goto(f"{up.url}/admin/operators")
         await ready(page)
         await expect(page.locator("#dead-letters [data-consumer=search]")).to_contain_text("0 dead letter(s)")
         await expect(page.locator("#users")).to_contain_text(AUTHOR)
@@ -351,7 +351,7 @@ async def test_every_page_passes_axe_and_the_editor_works_with_the_keyboard_alon
         await page.get_by_role("button", name="Unpark all 1").click()
         await expect(page.locator("#parked-total")).to_contain_text("0 parked event(s)")
         assert await db.fetchval("SELECT count(*) FROM outbox WHERE parked_at IS NOT NULL") == 0
-        await page.goto(f"{up.base_url}/admin/articles/{draft['id']}")
+        await page.goto(f"{up.url}/admin/articles/{draft['id']}")
         await ready(page)
         found["editor"] = await serious_violations(page)
         assert found == {"signin": [], "list": [], "operators": [], "editor": []}
@@ -387,7 +387,7 @@ async def test_every_page_passes_axe_and_the_editor_works_with_the_keyboard_alon
         {"type": "paragraph", "text": "Zweiter Absatz"},
         {
             "type": "paragraph",
-            "text": 'Erster <strong>fett</strong> und '
+            "text": "Erster <strong>fett</strong> und "
             '<a href="https://zeitung.example/a" rel="noopener noreferrer">verlinkt</a>',
         },
     ]
@@ -410,7 +410,7 @@ async def test_publish_now_correct_unpublish_and_restore_a_revision_from_the_his
     await _people(db)
     async with cms_up(settings) as up, chromium() as browser:
         page = await browser.page()
-        await sign_in(page, up.base_url, EDITOR, PASSWORD)
+        await sign_in(page, up.url, EDITOR, PASSWORD)
         article_id = await _new_article(page, "Arbeitsablauf")
         await page.click("[data-action=publish]")
         await expect(page.locator("#status-chip")).to_have_text("published")

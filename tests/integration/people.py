@@ -3,16 +3,11 @@ loopback port with settings of the test's choosing, sign-in over real HTTP, audi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
-import signal
-import sys
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -20,10 +15,9 @@ import httpx2
 
 from cms.platform import passwords, users
 from tests.helpers import free_port
+from tests.processes import CMS, Started, started
 
-CMS = Path(sys.executable).parent / "cms"
 PASSWORD = "korrekt Pferd Batterie Heftklammer"
-STARTUP_TIMEOUT = 20.0
 
 
 async def make_person(
@@ -49,13 +43,15 @@ async def make_person(
 
 @dataclass
 class Served:
-    process: asyncio.subprocess.Process
-    port: int
-    stderr: list[bytes] = field(default_factory=list)
+    running: Started
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.running.url
+
+    @property
+    def stderr(self) -> list[bytes]:
+        return self.running.output
 
     def client(self, address: str | None = None) -> httpx2.AsyncClient:
         """A browser of its own (its own cookie jar); `address` is the client address the server
@@ -74,11 +70,6 @@ class Served:
         return [line for line in self.log() if line.get("event") == f"audit.{event}"]
 
 
-async def _collect(stream: asyncio.StreamReader, into: list[bytes]) -> None:
-    while line := await stream.readline():
-        into.append(line)
-
-
 @contextlib.asynccontextmanager
 async def serving(database_url: str, **settings: str) -> AsyncIterator[Served]:
     """`cms serve` on a free loopback port; `settings` become CMS_* variables (login_window="PT1M")."""
@@ -91,48 +82,9 @@ async def serving(database_url: str, **settings: str) -> AsyncIterator[Served]:
         "CMS_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **{f"CMS_{name.upper()}": value for name, value in settings.items()},
     }
-    process = await asyncio.create_subprocess_exec(
-        str(CMS),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    served = Served(process, port)
-    reader = asyncio.create_task(_collect(process.stderr, served.stderr))
-    try:
-        await _wait_until_serving(served)
-        yield served
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)  # only the process this helper started, by its handle
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        await reader
-
-
-async def _wait_until_serving(served: Served) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    async with httpx2.AsyncClient(base_url=served.base_url) as client:
-        while time.monotonic() < deadline:
-            if served.process.returncode is not None:
-                raise AssertionError(f"cms serve exited early: {b''.join(served.stderr).decode()}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("cms serve did not answer /healthz in time")
+    args = [str(CMS), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    async with started(args, port, env=env) as running:
+        yield Served(running)
 
 
 async def sign_in(client: httpx2.AsyncClient, email: str, password: str = PASSWORD) -> httpx2.Response:

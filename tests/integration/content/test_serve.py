@@ -6,11 +6,9 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -18,21 +16,26 @@ import httpx2
 import pytest
 
 from tests.helpers import free_port
+from tests.processes import CMS, Started, started
 
-CMS = Path(sys.executable).parent / "cms"
-STARTUP_TIMEOUT = 20.0
 DRAIN_TIMEOUT = 20.0
 
 
 @dataclass
 class Served:
-    process: asyncio.subprocess.Process
-    port: int
-    stderr: list[bytes] = field(default_factory=list)
+    running: Started
+
+    @property
+    def process(self) -> asyncio.subprocess.Process:
+        return self.running.process
+
+    @property
+    def port(self) -> int:
+        return self.running.port
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.running.url
 
     def terminate(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -42,27 +45,7 @@ class Served:
             return await self.process.wait()
 
     def log_lines(self) -> list[bytes]:
-        return [line for line in self.stderr if line.strip()]
-
-
-async def _collect(stream: asyncio.StreamReader, into: list[bytes]) -> None:
-    while line := await stream.readline():
-        into.append(line)
-
-
-async def _wait_until_serving(served: Served) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    async with httpx2.AsyncClient(base_url=served.base_url) as client:
-        while time.monotonic() < deadline:
-            if served.process.returncode is not None:
-                raise AssertionError(f"cms serve exited early: {b''.join(served.stderr).decode()}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("cms serve did not answer /healthz in time")
+        return [line for line in self.running.output if line.strip()]
 
 
 @pytest.fixture
@@ -74,29 +57,9 @@ async def served(database_url: str) -> AsyncIterator[Served]:
         "CMS_LOG_FORMAT": "json",
         "CMS_LOG_LEVEL": "info",
     }
-    process = await asyncio.create_subprocess_exec(
-        str(CMS),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    running = Served(process, port)
-    reader = asyncio.create_task(_collect(process.stderr, running.stderr))
-    try:
-        await _wait_until_serving(running)
-        yield running
-    finally:
-        if process.returncode is None:
-            process.kill()  # only the process this fixture started, by its handle
-            await process.wait()
-        await reader
+    args = [str(CMS), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    async with started(args, port, env=env) as running:
+        yield Served(running)
 
 
 @dataclass

@@ -12,14 +12,14 @@ import httpx2
 
 from cms.system import SystemSettings
 from tests.helpers import eventually
+from tests.processes import Started
 from tests.proxy import TcpProxy
-from tests.varnish import Process
 
 
 @dataclass
 class Stack:
-    backend: Process
-    cache: Process
+    backend: Started
+    cache: Started
     to_cache: TcpProxy  # between the purge worker and Varnish
     through_cache: httpx2.AsyncClient  # a reader, through Varnish
     purge_app: httpx2.AsyncClient  # the purge consumer's own HTTP face (health, metrics)

@@ -13,7 +13,7 @@ import httpx2
 from tests.helpers import action, bearer, create_draft, patch, publish
 from tests.integration.consumers.helpers import outbox_events, send_to_queue
 from tests.integration.varnish.helpers import Stack, applied, metric, purged, varnish_counter
-from tests.varnish import stop
+from tests.processes import stop
 
 Record = asyncpg.Record
 
