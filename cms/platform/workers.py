@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -71,6 +71,33 @@ async def wait_any(*events: asyncio.Event, seconds: float | None = None) -> None
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def supervise(
+    stop: asyncio.Event,
+    session: Callable[[asyncio.Event], Awaitable[None]],
+    *,
+    name: str,
+    expected: tuple[type[BaseException], ...],
+    ended: Callable[[], None],
+) -> None:
+    """Run `session` until `stop`, starting it again after a backoff that grows with each
+    failure in a row. `expected` failures (a database or broker not reachable yet) are warnings;
+    anything else is logged with its traceback. `ended` runs after every session, however it ended."""
+    attempt = 0
+    while not stop.is_set():
+        try:
+            await session(stop)
+            attempt = 0
+        except expected as exc:
+            attempt += 1
+            log.warning(f"{name}_reconnecting", error=repr(exc), attempt=attempt)
+        except Exception:
+            attempt += 1
+            log.exception(f"{name}_failed", attempt=attempt)
+        finally:
+            ended()
+        await sleep_or_stop(stop, backoff(attempt))
 
 
 def backoff(attempt: int) -> float:

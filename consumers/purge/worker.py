@@ -25,7 +25,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from cms.platform import db
-from cms.platform.workers import backoff, sleep_or_stop, wait_any
+from cms.platform.workers import sleep_or_stop, supervise, wait_any
 from consumers.purge import store
 from consumers.purge.caches import Cache, PurgeFailed
 from consumers.purge.settings import PurgeSettings
@@ -80,20 +80,10 @@ class PurgeWorker:
         return self.connected
 
     async def run(self, stop: asyncio.Event) -> None:
-        attempt = 0
-        while not stop.is_set():
-            try:
-                await self._work(stop)
-                attempt = 0
-            except _NOT_YET as exc:
-                attempt += 1
-                log.warning("purge.worker_reconnecting", error=repr(exc), attempt=attempt)
-            except Exception:
-                attempt += 1
-                log.exception("purge.worker_failed", attempt=attempt)
-            finally:
-                self.connected = False
-            await sleep_or_stop(stop, backoff(attempt))
+        await supervise(stop, self._work, name="purge.worker", expected=_NOT_YET, ended=self._ended)
+
+    def _ended(self) -> None:
+        self.connected = False
 
     async def _work(self, stop: asyncio.Event) -> None:
         async with (

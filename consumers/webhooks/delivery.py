@@ -27,7 +27,7 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from cms.platform import db
-from cms.platform.workers import backoff, sleep_or_stop, wait_any
+from cms.platform.workers import sleep_or_stop, supervise, wait_any
 from consumers.webhooks import safety, sender, store
 from consumers.webhooks.handler import Webhooks
 from consumers.webhooks.sender import Delivered, Disable, RetryAt
@@ -80,20 +80,10 @@ class DeliveryWorker:
         return self.connected
 
     async def run(self, stop: asyncio.Event) -> None:
-        attempt = 0
-        while not stop.is_set():
-            try:
-                await self._lead(stop)
-                attempt = 0
-            except _NOT_YET as exc:
-                attempt += 1
-                log.warning("webhooks.delivery_reconnecting", error=repr(exc), attempt=attempt)
-            except Exception:
-                attempt += 1
-                log.exception("webhooks.delivery_failed", attempt=attempt)
-            finally:
-                self.connected = self.is_leader = False
-            await sleep_or_stop(stop, backoff(attempt))
+        await supervise(stop, self._lead, name="webhooks.delivery", expected=_NOT_YET, ended=self._ended)
+
+    def _ended(self) -> None:
+        self.connected = self.is_leader = False
 
     async def _lead(self, stop: asyncio.Event) -> None:
         async with (
