@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -72,8 +72,9 @@ def refused(failure: BaseException) -> bool:
     return isinstance(failure, (Refused, *ENCODE_ERRORS))
 
 
-def message_of(row: Pending) -> aio_pika.Message:
+def message_of(row: Pending, headers: Mapping[str, Any] | None = None) -> aio_pika.Message:
     return aio_pika.Message(
+        headers=dict(headers) if headers else None,
         body=row.body,
         content_type=CONTENT_TYPE,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -218,8 +219,23 @@ def _retrieve(confirm: asyncio.Future[Any]) -> None:
         confirm.exception()
 
 
-async def publish_to_queue(channel: AbstractChannel, queue: str, rows: Sequence[Pending]) -> None:
-    """Publish straight to one queue through the default exchange (replay to one consumer)."""
+async def publish_to_queue(
+    channel: AbstractChannel,
+    queue: str,
+    rows: Sequence[Pending],
+    headers: Mapping[str, Any] | None = None,
+    last_headers: Mapping[str, Any] | None = None,
+) -> None:
+    """Publish straight to one queue through the default exchange (replay to one consumer);
+    `headers` on every message, `last_headers` besides on the last of `rows`."""
+    last = len(rows) - 1
     await asyncio.gather(
-        *(channel.default_exchange.publish(message_of(row), queue, mandatory=True) for row in rows)
+        *(
+            channel.default_exchange.publish(
+                message_of(row, {**(headers or {}), **(last_headers or {})} if i == last else headers),
+                queue,
+                mandatory=True,
+            )
+            for i, row in enumerate(rows)
+        )
     )

@@ -15,6 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 SOURCE: Literal["/cms"] = "/cms"
 DATA_SCHEMA = "urn:newsroom-cms:schema:article:1"
 
+# AMQP headers of the events `cms events resync` sends: every one carries the run's id, the
+# last one also RESYNC_LAST, the number of events the run sent, so that a consumer rebuilding
+# from a resync knows when it has every article, whatever order they arrive in (see
+# `cms-consumer search rebuild`). Other consumers ignore them.
+RESYNC_RUN = "x-cms-resync"
+RESYNC_LAST = "x-cms-resync-last"
+
 # `killed`: taken down for legal reasons; never live, and only an admin brings it back.
 Status = Literal["draft", "in_review", "scheduled", "published", "unpublished", "killed"]
 EventKind = Literal["created", "updated", "published", "unpublished", "deleted", "corrected", "killed"]

@@ -17,7 +17,7 @@ import orjson
 from cms.articles import store
 from cms.events import outbox
 from cms.events.broker import publish_to_queue
-from cms.events.contract import Article, EventKind, envelope
+from cms.events.contract import RESYNC_LAST, RESYNC_RUN, Article, EventKind, envelope
 from cms.platform import amqp, db
 from cms.settings import Settings
 
@@ -63,18 +63,30 @@ async def count_resync(settings: Settings) -> int:
 
 
 async def resync(settings: Settings, queue: str, *, progress: Progress) -> int:
+    """Every article's current state to `queue`; each event marked with this run's id, the last
+    one with how many the run sent (RESYNC_RUN, RESYNC_LAST), so a rebuild knows when it has
+    them all."""
     sent = 0
+    run = {RESYNC_RUN: str(uuid.uuid4())}
     async with (
         db.connection(settings, application_name="cms-resync") as conn,
         amqp.confirming_channel(settings.amqp_url) as channel,
     ):
-        after = uuid.UUID(int=0)
-        while articles := await store.every_after(conn, after, BATCH):
+        articles = await store.every_after(conn, uuid.UUID(int=0), BATCH)
+        while articles:
+            # One batch ahead, to know which one is the last.
+            following = await store.every_after(conn, articles[-1].id, BATCH)
             now = datetime.now(UTC)
-            await publish_to_queue(channel, queue, [_current_state(article, now) for article in articles])
-            after = articles[-1].id
+            await publish_to_queue(
+                channel,
+                queue,
+                [_current_state(article, now) for article in articles],
+                headers=run,
+                last_headers=None if following else {RESYNC_LAST: sent + len(articles)},
+            )
             sent += len(articles)
             progress(len(articles))
+            articles = following
     return sent
 
 

@@ -20,7 +20,7 @@ from cloudevents.core.bindings import rabbitmq
 from cloudevents.core.formats.json import JSONFormat
 
 from cms.events import replay
-from cms.events.contract import ArticleEvent
+from cms.events.contract import RESYNC_LAST, RESYNC_RUN, ArticleEvent
 from cms.system import SystemSettings
 from tests.helpers import create_draft, patch, publish
 from tests.integration.events.helpers import EventTap, RelayStarter, body
@@ -144,6 +144,36 @@ async def test_resync_sends_the_current_state_of_every_article_once(
     ]
     for b in bodies:
         ArticleEvent.model_validate(b)
+
+
+async def test_resync_marks_its_run_on_every_event_and_the_last_one_as_last(
+    api: httpx2.AsyncClient,
+    token: dict[str, str],
+    event_settings: SystemSettings,
+    rebuild_queue: AbstractQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every resync event names the run; only the last one, across batches, carries the count."""
+    monkeypatch.setattr(replay, "BATCH", 2)  # three articles: two batches, the last one short
+    for n in range(3):
+        await create_draft(api, token["editor"], title=f"Artikel {n}")
+
+    sent = await replay.resync(event_settings, rebuild_queue.name, progress=lambda n: None)
+
+    headers: list[dict[str, Any]] = []
+    async with asyncio.timeout(10):
+        while len(headers) < 3:
+            message = await rebuild_queue.get(fail=False)
+            if message is None:
+                await asyncio.sleep(0.05)
+                continue
+            await message.ack()
+            headers.append(dict(message.headers or {}))
+    assert sent == 3
+    runs = {h[RESYNC_RUN] for h in headers}
+    assert len(runs) == 1 and uuid.UUID(str(runs.pop()))
+    assert [h.get(RESYNC_LAST) for h in headers] == [None, None, 3]
+    assert await rebuild_queue.get(fail=False) is None  # nothing more was sent
 
 
 async def test_relayed_messages_parse_with_the_cloudevents_sdk(
