@@ -1,6 +1,6 @@
 """Rebuild speed: `cms events resync` into an empty search index, in articles per second.
 
-    python -m bench.search_rebuild [--articles 3000]
+    python -m bench.search_rebuild [--articles 3000] [--bulk]
 
 On a scratch database (removed at the end) `--articles` articles of bench.search_corpus
 (~500 words, de/en/fr) are created and published through `cms.articles.service`, with no relay
@@ -8,6 +8,11 @@ running, so the index stays empty. Then the search consumer runs as operators ru
 (`cms-consumer search`, its own process) and `cms events resync --to <its queue>` (the real command,
 its own process) sends every article to it; the figure is the articles indexed per second, from
 the command's start to the last article in `search.documents`.
+
+With `--bulk`, the same articles go through `cms-consumer search rebuild` instead (its own
+process, the live consumer running beside it): it builds a new index in bulk and swaps it in.
+The figure is the articles per second from the resync command's start to the swap (the new
+index answers searches), and to the end (indexes built after the swap, RUM, are ready).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bench.common import DEFAULT_SERVER_DSN, ROOT, run
-from bench.search import DEFAULT_AMQP_URL, EDITOR, article_of, command_process, load, scratch
+from bench.search import DEFAULT_AMQP_URL, EDITOR, Setup, article_of, command_process, load, scratch
 from bench.search_corpus import corpus
 from cms.articles import service
 from cms.platform import db
@@ -48,6 +53,48 @@ async def seed(pool: db.Pool, count: int, seed_value: int) -> None:
     await asyncio.gather(*(worker() for _ in range(8)))
 
 
+async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> None:
+    """`cms-consumer search rebuild` beside the live consumer, fed by `cms events resync`."""
+    env = os.environ | {
+        "CMS_DATABASE_URL": setup.dsn,
+        "CMS_AMQP_URL": setup.amqp_url,
+        "CMS_AMQP_PREFIX": setup.prefix,
+        "CMS_LOG_LEVEL": "warning",
+        "CMS_SEARCH_REBUILD_WRITERS": str(args.writers),
+        "CMS_SEARCH_REBUILD_BATCH_SIZE": str(args.batch_size),
+    }
+    rebuild = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from consumers.cli import main; main()", "search", "rebuild",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert rebuild.stderr is not None
+    lines: list[str] = []
+    while "now run" not in (line := (await rebuild.stderr.readline()).decode()):
+        if not line:
+            raise RuntimeError("the rebuild stopped before it was ready:\n" + "".join(lines))
+        lines.append(line)
+    started = time.perf_counter()
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
+        f"{setup.prefix}.search.rebuild", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    while line := (await rebuild.stderr.readline()).decode():
+        lines.append(line)
+        if "answers searches" in line:
+            print(f"searchable (swapped in) after {time.perf_counter() - started:.1f} s")
+    took = time.perf_counter() - started
+    await asyncio.wait_for(rebuild.wait(), timeout=args.timeout)
+    await command.wait()
+    indexed = await pool.fetchval("SELECT count(*) FROM search.documents")
+    print("".join(line for line in lines if line.startswith("rebuilt") or "not indexed" in line).strip())
+    print(
+        f"`cms-consumer search rebuild` (bulk, {args.writers} writers, batches of {args.batch_size}): "
+        f"{indexed:,} articles in {took:.1f} s to the end = {indexed / took:,.0f} articles/s "
+        f"(rebuild exit {rebuild.returncode}, resync exit {command.returncode}); {load()}"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     async with scratch(args.server_dsn, args.amqp_url) as setup:
         settings = setup.settings(pool_max_size=10)
@@ -64,6 +111,9 @@ async def main(args: argparse.Namespace) -> None:
         ):
             indexed = await pool.fetchval("SELECT count(*) FROM search.documents")
             assert indexed == 0, f"the index should start empty, it holds {indexed}"
+            if args.bulk:
+                await bulk(setup, pool, args)
+                return
             env = os.environ | {
                 "CMS_DATABASE_URL": setup.dsn,
                 "CMS_AMQP_URL": setup.amqp_url,
@@ -98,6 +148,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="drop the RUM index first: the store of a PostgreSQL without it",
     )
+    parser.add_argument("--bulk", action="store_true", help="through `cms-consumer search rebuild`")
+    parser.add_argument("--writers", type=int, default=2, help="--bulk: batches written at once")
+    parser.add_argument("--batch-size", type=int, default=500, help="--bulk: events per batch")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the index")
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
     parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)

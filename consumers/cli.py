@@ -1,4 +1,5 @@
-"""`cms-consumer NAME` runs one consumer; `cms-consumer NAME dlq list|requeue|purge` tends its DLQ."""
+"""`cms-consumer NAME` runs one consumer; `cms-consumer NAME dlq list|requeue|purge` tends its DLQ;
+`cms-consumer NAME COMMAND` runs a command of its own (`cms-consumer search rebuild`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ app = typer.Typer(
 def main_command(
     name: Annotated[str, typer.Argument(help=f"the consumer: {', '.join(sorted(CONSUMERS))}")],
     command: Annotated[
-        list[str] | None, typer.Argument(help="nothing to run it; or: dlq list|requeue|purge")
+        list[str] | None,
+        typer.Argument(help="nothing to run it; or: dlq list|requeue|purge; search: rebuild"),
     ] = None,
     port: Annotated[
         int | None, typer.Option(help="health/metrics/API port (default: CMS_<NAME>_PORT)")
@@ -52,8 +54,11 @@ def main_command(
         case ["dlq", "purge"]:
             purged = asyncio.run(dlq.purge(settings, spec))
             typer.echo(f"{purged} message(s) purged from {spec.queue(settings)}.dlq", err=True)
+        case [own] if own in spec.commands:
+            raise typer.Exit(spec.commands[own](settings))
         case _:
-            typer.echo("commands: (none) to run, or dlq list|requeue|purge", err=True)
+            extra = "".join(f", or {own}" for own in sorted(spec.commands))
+            typer.echo(f"commands: (none) to run, or dlq list|requeue|purge{extra}", err=True)
             raise typer.Exit(2)
 
 

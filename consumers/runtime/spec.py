@@ -4,7 +4,7 @@ the process that runs it loads the settings (`load_settings`) and binds the spec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -53,6 +53,9 @@ class ConsumerSpec(Generic[S]):
     # False: `apply` sees every delivery, redeliveries and stale events too, and keeps its own
     # versions (the purge consumer: purging again is harmless, and a redelivery must purge).
     claim_versions: bool = True
+    # Commands of its own besides running and tending its DLQ (`cms-consumer NAME COMMAND`):
+    # each takes its settings and returns the exit status.
+    commands: Mapping[str, Callable[[S], int]] = field(default_factory=dict)
 
     def load_settings(self) -> S:
         """Its settings from the environment (`cms-consumer NAME`)."""

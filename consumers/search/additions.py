@@ -6,10 +6,11 @@ parts and umlaut spellings (German), and the words that feed suggestions. Pure, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from consumers.search.compounds import Splitter
 from consumers.search.document import GERMAN, Document
-from consumers.search.variants import Word, umlaut_spelling, words_of
+from consumers.search.variants import WORD_CACHE, Word, umlaut_spelling, words_of
 
 # Distinct words per document that go into the vocabulary and are tried as compounds: an
 # article has a few hundred; a 2 MiB one of made-up words would otherwise cost seconds.
@@ -30,12 +31,17 @@ def additions_of(doc: Document, splitter: Splitter) -> Additions:
     extra: list[str] = []
     if doc.config == GERMAN:
         for word in words:
-            if len(word.word) >= COMPOUND_MIN_CHARS:
-                extra.extend(_pieces(splitter.parts(word.word)))
-            spelled = umlaut_spelling(word.word)
-            if spelled is not None:
-                extra.append(spelled)
+            extra.extend(_german_additions(word.word, splitter))
     return Additions(extra=" ".join(extra), words=words, headline=headline)
+
+
+@lru_cache(maxsize=WORD_CACHE)
+def _german_additions(word: str, splitter: Splitter) -> tuple[str, ...]:
+    """A German word's parts (and their compound runs) and its umlaut spelling. Cached: the
+    same words recur from article to article (the splitter is part of the key, by identity)."""
+    added = _pieces(splitter.parts(word)) if len(word) >= COMPOUND_MIN_CHARS else []
+    spelled = umlaut_spelling(word)
+    return (*added, spelled) if spelled is not None else tuple(added)
 
 
 def _pieces(parts: list[str]) -> list[str]:

@@ -16,18 +16,42 @@ from consumers.runtime.http import Unavailable
 from consumers.search.document import Document
 from consumers.search.query import Form, Plan
 
-_UPSERT = """
-INSERT INTO search.documents AS d (article_id, language, slug, title, section, tags, published_at,
-                                   version, config, snippet_text, tsv, truncated)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10, t.tsv, t.truncated
-FROM search.document_tsv($9::regconfig, $4, $11, $12, $6, $13) AS t
+_COLUMNS_WRITTEN = """article_id, language, slug, title, section, tags, published_at, version, config,
+    snippet_text, tsv, truncated"""
+_REPLACE = """
 ON CONFLICT (article_id) DO UPDATE SET
     language = excluded.language, slug = excluded.slug, title = excluded.title,
     section = excluded.section, tags = excluded.tags, published_at = excluded.published_at,
     version = excluded.version, config = excluded.config, snippet_text = excluded.snippet_text,
-    tsv = excluded.tsv, truncated = excluded.truncated, indexed_at = now()
+    tsv = excluded.tsv, truncated = excluded.truncated, indexed_at = now()"""
+_UPSERT = f"""
+INSERT INTO search.documents AS d ({_COLUMNS_WRITTEN})
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::regconfig, $10, t.tsv, t.truncated
+FROM search.document_tsv($9::regconfig, $4, $11, $12, $6, $13) AS t{_REPLACE}
 RETURNING truncated"""
 _REMOVE = "DELETE FROM search.documents WHERE article_id = $1"
+
+# Many documents at once (a rebuild, see rebuild.py): copied into a temporary table of the
+# session, then indexed into `table` (search.documents or its copy) in one statement, in
+# article order. The temporary table empties itself at commit.
+_STAGE = """
+CREATE TEMPORARY TABLE IF NOT EXISTS staged_documents (
+    article_id uuid, language text, slug text, title text, section text, tags text[],
+    published_at timestamptz, version integer, config text, snippet_text text,
+    lead text, body text, extra text
+) ON COMMIT DELETE ROWS"""
+_STAGED_COLUMNS = (
+    "article_id", "language", "slug", "title", "section", "tags", "published_at", "version",
+    "config", "snippet_text", "lead", "body", "extra",
+)  # fmt: skip
+_UPSERT_STAGED = f"""
+INSERT INTO {{table}} AS d ({_COLUMNS_WRITTEN})
+SELECT s.article_id, s.language, s.slug, s.title, s.section, s.tags, s.published_at, s.version,
+       s.config::regconfig, s.snippet_text, t.tsv, t.truncated
+FROM staged_documents s,
+     search.document_tsv(s.config::regconfig, s.title, s.lead, s.body, s.tags, s.extra) AS t
+ORDER BY s.article_id{_REPLACE}
+RETURNING truncated"""
 
 # The query as each configuration parses it: the one of the language asked for, or else those
 # of the documents present (a loose scan of documents_config: one probe per configuration,
@@ -192,6 +216,33 @@ async def upsert(conn: Connection, doc: Document, extra: str = "") -> bool:
 
 async def remove(conn: Connection, article_id: uuid.UUID) -> None:
     await conn.execute(_REMOVE, article_id)
+
+
+async def upsert_many(conn: Connection, table: str, rows: Sequence[tuple[object, ...]]) -> int:
+    """Each row (`staged_row`) into `table` in one statement (in a transaction: the staged
+    rows go at commit); how many were too long and are indexed in part."""
+    if not rows:
+        return 0
+    await conn.execute(_STAGE)
+    await conn.copy_records_to_table(
+        "staged_documents",
+        columns=_STAGED_COLUMNS,
+        records=rows,
+    )
+    written = await conn.fetch(_UPSERT_STAGED.format(table=table))
+    return sum(1 for r in written if r["truncated"])
+
+
+def staged_row(d: Document, extra: str) -> tuple[object, ...]:
+    """A document and the words added to it (see additions.py), as upsert_many takes them."""
+    return (
+        uuid.UUID(d.article_id), d.language, d.slug, d.title, d.section, d.tags, d.published_at,
+        d.version, d.config, d.snippet_text, d.lead, d.body, extra,
+    )  # fmt: skip
+
+
+async def remove_many(conn: Connection, table: str, article_ids: Sequence[uuid.UUID]) -> None:
+    await conn.execute(f"DELETE FROM {table} WHERE article_id = ANY($1::uuid[])", list(article_ids))
 
 
 async def forms(

@@ -90,7 +90,8 @@ class Word(NamedTuple):
 def words_of(text: str, limit: int) -> list[Word]:
     """The distinct words of the text, in order of first appearance, at most `limit`."""
     seen: dict[str, Word] = {}
-    for spelling in _WORD.findall(text):
+    # Each spelling once (a word recurs several times in an article), in order of appearance.
+    for spelling in dict.fromkeys(_WORD.findall(text)):
         lower = spelling.lower()
         known = seen.get(lower)
         if known is None:

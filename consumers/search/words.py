@@ -34,6 +34,18 @@ ON CONFLICT (word, config) DO UPDATE
 SET headlines = w.headlines + excluded.headlines, name_like = w.name_like AND excluded.name_like
 WHERE excluded.headlines > 0 OR (w.name_like AND NOT excluded.name_like)"""
 
+# Many configurations' words at once, each (word, config) once with its count of headlines,
+# into `table` (search.words or a rebuild's copy of it): the same rules as _ADD.
+_ADD_MANY = """
+INSERT INTO {table} AS w (word, config, spelling, variant_key, name_like, headlines)
+SELECT n.word, n.config::regconfig, n.spelling, n.variant_key, n.name_like, n.headlines
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[])
+     AS n(word, config, spelling, variant_key, name_like, headlines)
+ORDER BY n.word, n.config
+ON CONFLICT (word, config) DO UPDATE
+SET headlines = w.headlines + excluded.headlines, name_like = w.name_like AND excluded.name_like
+WHERE excluded.headlines > 0 OR (w.name_like AND NOT excluded.name_like)"""
+
 # Each asked word's variants: indexed words of the same key, name-like both (a name is written
 # with a capital: `Wein` and `vein` share a key, but `vein` is no name), the most frequent in
 # headlines first, at most $4 per word.
@@ -108,6 +120,60 @@ async def add(conn: Connection, config: str, words: Sequence[Word], headline: Se
         [w.capitalised for w in words],
         [w.word in in_headline for w in words],
     )
+
+
+@dataclass
+class Counted:
+    spelling: str  # as first written
+    name_like: bool
+    headlines: int
+
+
+class Vocabulary:
+    """The words of many documents, gathered in memory and written at once (a rebuild writes
+    its vocabulary once, at the end, instead of a statement per article)."""
+
+    def __init__(self) -> None:
+        self.words: dict[tuple[str, str], Counted] = {}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def add(self, config: str, words: Sequence[Word], headline: Sequence[Word]) -> None:
+        in_headline = {w.word for w in headline}
+        for w in words:
+            counted = self.words.get((w.word, config))
+            if counted is None:
+                self.words[w.word, config] = Counted(w.spelling, w.capitalised, int(w.word in in_headline))
+            else:
+                counted.name_like = counted.name_like and w.capitalised
+                counted.headlines += w.word in in_headline
+
+    def merge(self, other: Vocabulary) -> None:
+        """`other`'s words into these (a spelling already here is kept)."""
+        for key, theirs in other.words.items():
+            ours = self.words.get(key)
+            if ours is None:
+                self.words[key] = theirs
+            else:
+                ours.name_like = ours.name_like and theirs.name_like
+                ours.headlines += theirs.headlines
+
+
+async def add_many(conn: Connection, table: str, vocabulary: Vocabulary, chunk: int = 50_000) -> None:
+    """The gathered words into `table`, `chunk` at a time."""
+    items = list(vocabulary.words.items())
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        await conn.execute(
+            _ADD_MANY.format(table=table),
+            [word for (word, _), _ in part],
+            [config for (_, config), _ in part],
+            [c.spelling for _, c in part],
+            [variant_key(word) for (word, _), _ in part],
+            [c.name_like for _, c in part],
+            [c.headlines for _, c in part],
+        )
 
 
 @dataclass(frozen=True)
