@@ -1,6 +1,6 @@
 """Rebuild speed: `cms events resync` into an empty search index, in articles per second.
 
-    python -m bench.search_rebuild [--articles 3000] [--bulk]
+    python -m bench.search_rebuild [--articles 3000] [--way both|bulk|live]
 
 On a scratch database (removed at the end) `--articles` articles of bench.search_corpus
 (~500 words, de/en/fr) are created and published through `cms.articles.service`, with no relay
@@ -9,10 +9,11 @@ running, so the index stays empty. Then the search consumer runs as operators ru
 its own process) sends every article to it; the figure is the articles indexed per second, from
 the command's start to the last article in `search.documents`.
 
-With `--bulk`, the same articles go through `cms-consumer search rebuild` instead (its own
-process, the live consumer running beside it): it builds a new index in bulk and swaps it in.
-The figure is the articles per second from the resync command's start to the swap (the new
-index answers searches), and to the end (indexes built after the swap, RUM, are ready).
+The same articles also go through `cms-consumer search rebuild` (its own process, the live
+consumer running beside it; first, by default `--way both`): it builds a new index in bulk and
+swaps it in. Its figures are the articles per second from the resync command's start to the
+swap (the new index answers searches), and to the end (RUM, built after the swap, is ready);
+then the ratio of the two ways, on the same articles in the same run.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ async def seed(pool: db.Pool, count: int, seed_value: int) -> None:
     await asyncio.gather(*(worker() for _ in range(8)))
 
 
-async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> None:
+async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> tuple[float, float]:
     """`cms-consumer search rebuild` beside the live consumer, fed by `cms events resync`."""
     env = os.environ | {
         "CMS_DATABASE_URL": setup.dsn,
@@ -61,6 +62,7 @@ async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> None:
         "CMS_AMQP_PREFIX": setup.prefix,
         "CMS_LOG_LEVEL": "warning",
         "CMS_SEARCH_REBUILD_WRITERS": str(args.writers),
+        "CMS_SEARCH_REBUILD_READERS": str(args.readers),
         "CMS_SEARCH_REBUILD_BATCH_SIZE": str(args.batch_size),
     }
     rebuild = await asyncio.create_subprocess_exec(
@@ -79,20 +81,51 @@ async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> None:
         f"{setup.prefix}.search.rebuild", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
+    searchable = 0.0
     while line := (await rebuild.stderr.readline()).decode():
         lines.append(line)
         if "answers searches" in line:
-            print(f"searchable (swapped in) after {time.perf_counter() - started:.1f} s")
+            searchable = time.perf_counter() - started
     took = time.perf_counter() - started
     await asyncio.wait_for(rebuild.wait(), timeout=args.timeout)
     await command.wait()
     indexed = await pool.fetchval("SELECT count(*) FROM search.documents")
-    print("".join(line for line in lines if line.startswith("rebuilt") or "not indexed" in line).strip())
+    shown = ("rebuilt", "not indexed", "built ", "analysed", "words written", "swap")
+    print("".join(line for line in lines if line.startswith(shown)).strip())
     print(
-        f"`cms-consumer search rebuild` (bulk, {args.writers} writers, batches of {args.batch_size}): "
-        f"{indexed:,} articles in {took:.1f} s to the end = {indexed / took:,.0f} articles/s "
-        f"(rebuild exit {rebuild.returncode}, resync exit {command.returncode}); {load()}"
+        f"`cms-consumer search rebuild` (bulk, {args.readers} readers, {args.writers} writers, batches of "
+        f"{args.batch_size}): {indexed:,} articles, searchable after {searchable:.1f} s = "
+        f"{indexed / searchable:,.0f} articles/s; RUM built too after {took:.1f} s = "
+        f"{indexed / took:,.0f} articles/s (rebuild exit {rebuild.returncode}, resync exit "
+        f"{command.returncode}); {load()}"
     )
+    return indexed / searchable, indexed / took
+
+
+async def live(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> float:
+    """`cms events resync` into the live consumer's empty index, article by article."""
+    env = os.environ | {
+        "CMS_DATABASE_URL": setup.dsn,
+        "CMS_AMQP_URL": setup.amqp_url,
+        "CMS_AMQP_PREFIX": setup.prefix,
+    }
+    started = time.perf_counter()
+    command = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
+        f"{setup.prefix}.search", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    while (indexed := await pool.fetchval("SELECT count(*) FROM search.documents")) < args.articles:
+        if time.perf_counter() - started > args.timeout:
+            break
+        await asyncio.sleep(0.1)
+    took = time.perf_counter() - started
+    await command.wait()
+    print(
+        f"`cms events resync` into an empty index: {indexed:,} articles in {took:.1f} s = "
+        f"{indexed / took:,.0f} articles/s (command exit {command.returncode}); {load()}"
+    )
+    return float(indexed / took)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -111,30 +144,19 @@ async def main(args: argparse.Namespace) -> None:
         ):
             indexed = await pool.fetchval("SELECT count(*) FROM search.documents")
             assert indexed == 0, f"the index should start empty, it holds {indexed}"
-            if args.bulk:
-                await bulk(setup, pool, args)
-                return
-            env = os.environ | {
-                "CMS_DATABASE_URL": setup.dsn,
-                "CMS_AMQP_URL": setup.amqp_url,
-                "CMS_AMQP_PREFIX": setup.prefix,
-            }
-            started = time.perf_counter()
-            command = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
-                f"{setup.prefix}.search", cwd=ROOT, env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            while (indexed := await pool.fetchval("SELECT count(*) FROM search.documents")) < args.articles:
-                if time.perf_counter() - started > args.timeout:
-                    break
-                await asyncio.sleep(0.1)
-            took = time.perf_counter() - started
-            await command.wait()
-    print(
-        f"`cms events resync` into an empty index: {indexed:,} articles in {took:.1f} s = "
-        f"{indexed / took:,.0f} articles/s (command exit {command.returncode}); {load()}"
-    )
+            rates: dict[str, float] = {}
+            if args.way in ("bulk", "both"):
+                rates["bulk"], rates["bulk_complete"] = await bulk(setup, pool, args)
+            if args.way == "both":
+                # The same articles again, the plain way, into an empty index.
+                await pool.execute("TRUNCATE search.documents, search.applied_versions, search.words")
+            if args.way in ("live", "both"):
+                rates["live"] = await live(setup, pool, args)
+    if len(rates) == 3:
+        print(
+            f"bulk ÷ plain, same articles, same run: {rates['bulk'] / rates['live']:.1f}x to searchable, "
+            f"{rates['bulk_complete'] / rates['live']:.1f}x with RUM built (target: 10x)"
+        )
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -148,9 +170,15 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="drop the RUM index first: the store of a PostgreSQL without it",
     )
-    parser.add_argument("--bulk", action="store_true", help="through `cms-consumer search rebuild`")
-    parser.add_argument("--writers", type=int, default=2, help="--bulk: batches written at once")
-    parser.add_argument("--batch-size", type=int, default=500, help="--bulk: events per batch")
+    parser.add_argument(
+        "--way",
+        choices=("both", "bulk", "live"),
+        default="both",
+        help="bulk: `cms-consumer search rebuild`; live: resync into the consumer; both, in turn",
+    )
+    parser.add_argument("--readers", type=int, default=2, help="bulk: batches read at once")
+    parser.add_argument("--writers", type=int, default=2, help="bulk: batches written at once")
+    parser.add_argument("--batch-size", type=int, default=500, help="bulk: events per batch")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the index")
     parser.add_argument("--server-dsn", default=DEFAULT_SERVER_DSN)
     parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)

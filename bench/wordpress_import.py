@@ -45,19 +45,19 @@ def _content(n: int) -> str:
     text = _PARAGRAPH * 6
     if n % 2:
         return (
-            f"{text}\n\n{text}\n\n[caption id=\"attachment_{n}\" width=\"640\"]"
-            f"<img src=\"https://bench.example/wp-content/uploads/{n}.jpg\" alt=\"Bild {n}\" /> "
+            f'{text}\n\n{text}\n\n[caption id="attachment_{n}" width="640"]'
+            f'<img src="https://bench.example/wp-content/uploads/{n}.jpg" alt="Bild {n}" /> '
             f"Bildunterschrift {n}[/caption]\n\n{text}\n\n"
-            f"Siehe auch: <a href=\"https://bench.example/2020/01/post-{max(n - 1, 1)}/\">Vorher</a>"
+            f'Siehe auch: <a href="https://bench.example/2020/01/post-{max(n - 1, 1)}/">Vorher</a>'
         )
     return (
         f"<!-- wp:paragraph --><p>{text}</p><!-- /wp:paragraph -->"
         f"<!-- wp:heading --><h2>Zwischentitel {n}</h2><!-- /wp:heading -->"
-        f"<!-- wp:quote --><blockquote class=\"wp-block-quote\"><p>{_PARAGRAPH}</p><cite>Sprecherin</cite>"
+        f'<!-- wp:quote --><blockquote class="wp-block-quote"><p>{_PARAGRAPH}</p><cite>Sprecherin</cite>'
         f"</blockquote><!-- /wp:quote -->"
         f"<!-- wp:list --><ul><li>eins</li><li>zwei</li><li>drei</li></ul><!-- /wp:list -->"
-        f"<!-- wp:image --><figure class=\"wp-block-image\"><img src=\"/wp-content/uploads/{n}.jpg\" "
-        f"alt=\"Bild\"/><figcaption>Unterschrift</figcaption></figure><!-- /wp:image -->"
+        f'<!-- wp:image --><figure class="wp-block-image"><img src="/wp-content/uploads/{n}.jpg" '
+        f'alt="Bild"/><figcaption>Unterschrift</figcaption></figure><!-- /wp:image -->'
         f"<!-- wp:paragraph --><p>{text}</p><!-- /wp:paragraph -->"
     )
 
@@ -75,8 +75,8 @@ def generate(path: Path, posts: int) -> None:
                 f"<wp:post_id>{n}</wp:post_id><wp:post_date_gmt>2020-01-01 08:00:00</wp:post_date_gmt>"
                 f"<wp:post_name>post-{n}</wp:post_name><wp:status>publish</wp:status>"
                 f"<wp:post_type>post</wp:post_type>"
-                f"<category domain=\"category\" nicename=\"politik\"><![CDATA[Politik]]></category>"
-                f"<category domain=\"post_tag\" nicename=\"tag-{n % 50}\"><![CDATA[Tag]]></category></item>\n"
+                f'<category domain="category" nicename="politik"><![CDATA[Politik]]></category>'
+                f'<category domain="post_tag" nicename="tag-{n % 50}"><![CDATA[Tag]]></category></item>\n'
             )
         out.write("</channel></rss>\n")
 

@@ -110,13 +110,14 @@ class Read:
 
     claims: list[Claim]
     rows: dict[uuid.UUID, tuple[object, ...]]  # event id → its document's row
-    vocabulary: words.Vocabulary
+    vocabulary: words.Columns
     invalid: list[tuple[int, str]]  # position in the batch, what is wrong
 
 
 def read(bodies: Sequence[bytes], splitter: Splitter) -> Read:
     """Pure CPU: run it in a reader process (or, for a few events, anywhere)."""
-    batch = Read([], {}, words.Vocabulary(), [])
+    batch = Read([], {}, words.Vocabulary().columns(), [])
+    vocabulary = words.Vocabulary()
     for position, body in enumerate(bodies):
         try:
             event = ArticleEvent.model_validate_json(body)
@@ -130,7 +131,8 @@ def read(bodies: Sequence[bytes], splitter: Splitter) -> Read:
             batch.rows[event.id] = store.staged_row(document, added.extra)
             # Counted before the claims decide: an article changed during the rebuild may
             # count twice in its words' headline counts, which only order suggestions.
-            batch.vocabulary.add(document.config, added.words, added.headline)
+            vocabulary.add(document.config, added.words, added.headline)
+    batch.vocabulary = vocabulary.columns()
     return batch
 
 
@@ -330,8 +332,10 @@ class Rebuild:
     async def _build(self, conns: Sequence[Connection]) -> tuple[list[shadow.Index], list[shadow.Index]]:
         """The vocabulary written, the copies' indexes built (largest first, spread over the
         connections), the copies analysed. The indexes built, and those left for later."""
+        started = time.perf_counter()
         await words.add_many(conns[0], shadow.NEXT.words, self.vocabulary)
         self.outcome.vocabulary = len(self.vocabulary)
+        self.say(f"{len(self.vocabulary):,} words written in {time.perf_counter() - started:.1f} s")
         indexes = await shadow.indexes(conns[0])
         now = [index for index in indexes if not index.later]
         for conn in conns:
@@ -344,15 +348,13 @@ class Rebuild:
             for index in share:
                 started = time.perf_counter()
                 await conn.execute(index.statement)
-                log.info(
-                    "search.rebuild.index_built",
-                    index=index.name,
-                    seconds=round(time.perf_counter() - started, 1),
-                )
+                self.say(f"built {index.name} in {time.perf_counter() - started:.1f} s")
 
         await asyncio.gather(*(build(conn, now[i :: len(conns)]) for i, conn in enumerate(conns)))
+        started = time.perf_counter()
         for table in (shadow.NEXT.documents, shadow.NEXT.words, shadow.NEXT.claims):
             await conns[0].execute(f"ANALYZE {table}")
+        self.say(f"analysed in {time.perf_counter() - started:.1f} s")
         return now, [index for index in indexes if index.later]
 
     async def _swap(self, conn: Connection, queue: AbstractQueue, built: list[shadow.Index]) -> None:
@@ -369,14 +371,19 @@ class Rebuild:
         remainder: list[AbstractIncomingMessage] = []
         async with conn.transaction():
             await shadow.lock_live(conn, self.options.lock_wait)
+            locked = time.perf_counter()
             while not self._inbox.empty():
                 remainder.append(self._inbox.get_nowait())
             while (message := await queue.get(no_ack=False, fail=False)) is not None:
                 remainder.append(message)
             late = Batch(remainder, read([m.body for m in remainder], self.splitter))
             claimed, truncated = await apply(conn, late.read, shadow.NEXT)
-            await words.add_many(conn, shadow.NEXT.words, late.read.vocabulary)
+            vocabulary = words.Vocabulary()
+            vocabulary.merge(late.read.vocabulary)
+            await words.add_many(conn, shadow.NEXT.words, vocabulary)
             await shadow.swap(conn, built)
+        held = (time.perf_counter() - locked) * 1000
+        self.say(f"swapped, the live tables held for {held:.0f} ms ({len(remainder)} late events applied)")
         # Applied and committed: a failed ack here only redelivers to a queue about to go.
         self._settle(late, claimed, truncated)
         for message in remainder:

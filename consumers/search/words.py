@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cms.platform.db import Connection
 from consumers.search.variants import Word, variant_key
@@ -122,7 +123,15 @@ async def add(conn: Connection, config: str, words: Sequence[Word], headline: Se
     )
 
 
-@dataclass
+class Columns(NamedTuple):
+    words: list[str]
+    configs: list[str]
+    spellings: list[str]
+    name_like: list[bool]
+    headlines: list[int]
+
+
+@dataclass(slots=True)
 class Counted:
     spelling: str  # as first written
     name_like: bool
@@ -139,6 +148,28 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
+    def columns(self) -> Columns:
+        """The words as columns of plain values: what a rebuild's reader process sends for a
+        batch (tens of thousands of dataclasses took longer to pickle than to count)."""
+        counted = self.words.values()
+        return Columns(
+            [word for word, _ in self.words],
+            [config for _, config in self.words],
+            [c.spelling for c in counted],
+            [c.name_like for c in counted],
+            [c.headlines for c in counted],
+        )
+
+    def merge(self, other: Columns) -> None:
+        """`other`'s words into these (a spelling already here is kept)."""
+        for word, config, spelling, name_like, headlines in zip(*other, strict=True):
+            ours = self.words.get((word, config))
+            if ours is None:
+                self.words[word, config] = Counted(spelling, name_like, headlines)
+            else:
+                ours.name_like = ours.name_like and name_like
+                ours.headlines += headlines
+
     def add(self, config: str, words: Sequence[Word], headline: Sequence[Word]) -> None:
         in_headline = {w.word for w in headline}
         for w in words:
@@ -148,16 +179,6 @@ class Vocabulary:
             else:
                 counted.name_like = counted.name_like and w.capitalised
                 counted.headlines += w.word in in_headline
-
-    def merge(self, other: Vocabulary) -> None:
-        """`other`'s words into these (a spelling already here is kept)."""
-        for key, theirs in other.words.items():
-            ours = self.words.get(key)
-            if ours is None:
-                self.words[key] = theirs
-            else:
-                ours.name_like = ours.name_like and theirs.name_like
-                ours.headlines += theirs.headlines
 
 
 async def add_many(conn: Connection, table: str, vocabulary: Vocabulary, chunk: int = 50_000) -> None:
