@@ -70,9 +70,9 @@ class SearchPage(BaseModel):
 
 class IndexChoice:
     """Whether this process's searches read the RUM index: the setting, and whether the store
-    has a valid one, looked up again every `recheck` seconds: a rebuild swaps the tables in
-    with GIN and builds RUM after, and a search through RUM without the index sorts every match.
-    """
+    has a valid one, looked up again every `recheck` seconds (a migration that adds it, or a
+    rebuild that swaps in tables, may change that while the process runs; a search through RUM
+    without the index would sort every match)."""
 
     def __init__(self, settings: SearchSettings, recheck: float = 5.0) -> None:
         self._allowed = settings.search_rum

@@ -13,13 +13,12 @@ statement: about 230 articles a second. Here:
    claims, the documents and the removals, `writers` batches at once, into the copies; the
    vocabulary is gathered in memory;
 4. once every event of a resync run is in (its last one says how many there are), the
-   vocabulary is written, the indexes are built once each, and the copies analysed;
+   vocabulary is written, every index of the live tables is built once on the copies (RUM
+   and GIN first, each connection taking the next), and the copies are analysed;
 5. in one transaction, the live tables locked: what is still in the queue is applied (every
    change the live consumer committed was routed to this queue before it), the copies take
    the live tables' names and the old ones are dropped. The live consumer, which ran all along,
-   goes on with the new tables; its claims are the rebuild's, so it skips what is in them;
-6. indexes that take minutes to build (RUM) are built after, without blocking the live table;
-   search uses GIN until they are valid.
+   goes on with the new tables; its claims are the rebuild's, so it skips what is in them.
 
 Stopped at any point before the swap, it leaves the live index as it was (its copies are
 dropped; the next rebuild drops any left behind).
@@ -88,7 +87,6 @@ class Outcome:
     first_event: float | None = None
     filled_after: float | None = None
     searchable_after: float | None = None
-    complete_after: float | None = None
     vocabulary: int = 0
     # Where the time went, in seconds: reading events into documents (CPU, in a thread), and
     # writing batches (summed over the writers).
@@ -181,6 +179,7 @@ class Rebuild:
         self.outcome = Outcome(queue=f"{settings.amqp_prefix}.search.rebuild")
         self.vocabulary = words.Vocabulary()
         self._inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._late: list[AbstractIncomingMessage] = []  # arrived after the fill, for the swap
         self._last_report = 0.0
 
     async def run(self, routing_keys: Sequence[str]) -> Outcome:
@@ -214,7 +213,7 @@ class Rebuild:
                 await queue.cancel(tag)
                 self.outcome.filled_after = self.outcome.since_first()
                 self.say(f"{self.outcome.indexed:,} articles in; building the indexes")
-                built, later = await self._build(conns)
+                built = await self._build(conns)
                 await self._swap(conns[0], queue, built)
                 swapped = True
                 self.outcome.searchable_after = self.outcome.since_first()
@@ -222,10 +221,6 @@ class Rebuild:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(connection.close(), timeout=5)
             self.say("swapped in: the new index answers searches")
-            for index in later:
-                self.say(f"building {index.name} on it, without blocking it (search uses GIN meanwhile)")
-                await shadow.build_later(conns[0], index)
-            self.outcome.complete_after = self.outcome.since_first()
             return self.outcome
         finally:
             readers.shutdown(wait=False, cancel_futures=True)
@@ -329,33 +324,35 @@ class Rebuild:
                 if isinstance(total, int):
                     outcome.expected[run] = total
 
-    async def _build(self, conns: Sequence[Connection]) -> tuple[list[shadow.Index], list[shadow.Index]]:
-        """The vocabulary written, the copies' indexes built (largest first, spread over the
-        connections), the copies analysed. The indexes built, and those left for later."""
+    async def _build(self, conns: Sequence[Connection]) -> list[shadow.Index]:
+        """The vocabulary written, every index of the live tables built on the copies (each
+        connection takes the next as it is free, the slowest first), the copies analysed. All
+        before the swap: search goes on through the old index meanwhile, never through a new
+        one that lacks an index (RUM built after the swap would leave its searches without it)."""
         started = time.perf_counter()
         await words.add_many(conns[0], shadow.NEXT.words, self.vocabulary)
         self.outcome.vocabulary = len(self.vocabulary)
         self.say(f"{len(self.vocabulary):,} words written in {time.perf_counter() - started:.1f} s")
         indexes = await shadow.indexes(conns[0])
-        now = [index for index in indexes if not index.later]
+        pending = list(indexes)
         for conn in conns:
-            await conn.execute(
-                "SELECT set_config('maintenance_work_mem', $1, false)", self.options.index_memory
-            )
+            memory = self.options.index_memory
+            await conn.execute("SELECT set_config('maintenance_work_mem', $1, false)", memory)
             await conn.execute("SET statement_timeout = 0")
 
-        async def build(conn: Connection, share: list[shadow.Index]) -> None:
-            for index in share:
+        async def build(conn: Connection) -> None:
+            while pending:
+                index = pending.pop(0)
                 started = time.perf_counter()
                 await conn.execute(index.statement)
                 self.say(f"built {index.name} in {time.perf_counter() - started:.1f} s")
 
-        await asyncio.gather(*(build(conn, now[i :: len(conns)]) for i, conn in enumerate(conns)))
+        await asyncio.gather(*(build(conn) for conn in conns))
         started = time.perf_counter()
         for table in (shadow.NEXT.documents, shadow.NEXT.words, shadow.NEXT.claims):
             await conns[0].execute(f"ANALYZE {table}")
         self.say(f"analysed in {time.perf_counter() - started:.1f} s")
-        return now, [index for index in indexes if index.later]
+        return indexes
 
     async def _swap(self, conn: Connection, queue: AbstractQueue, built: list[shadow.Index]) -> None:
         for attempt in range(1, self.options.swap_attempts + 1):
@@ -368,27 +365,41 @@ class Rebuild:
         raise RuntimeError("could not lock the live index for the swap; the live index is unchanged")
 
     async def _swap_once(self, conn: Connection, queue: AbstractQueue, built: list[shadow.Index]) -> None:
-        remainder: list[AbstractIncomingMessage] = []
+        # What arrived since the fill is read before the lock (the first read loads the compound
+        # dictionary: most of a second), what arrives until the lock is read under it. Kept
+        # across attempts: a message taken from the queue is not delivered to us again.
+        await self._take_late(queue)
+        early = read([m.body for m in self._late], self.splitter)
         async with conn.transaction():
             await shadow.lock_live(conn, self.options.lock_wait)
             locked = time.perf_counter()
-            while not self._inbox.empty():
-                remainder.append(self._inbox.get_nowait())
-            while (message := await queue.get(no_ack=False, fail=False)) is not None:
-                remainder.append(message)
-            late = Batch(remainder, read([m.body for m in remainder], self.splitter))
-            claimed, truncated = await apply(conn, late.read, shadow.NEXT)
-            vocabulary = words.Vocabulary()
-            vocabulary.merge(late.read.vocabulary)
-            await words.add_many(conn, shadow.NEXT.words, vocabulary)
+            taken = len(self._late)
+            await self._take_late(queue)
+            batches = [Batch(self._late[:taken], early)]
+            if len(self._late) > taken:
+                since = self._late[taken:]
+                batches.append(Batch(since, read([m.body for m in since], self.splitter)))
+            applied = []
+            for batch in batches:
+                applied.append(await apply(conn, batch.read, shadow.NEXT))
+                vocabulary = words.Vocabulary()
+                vocabulary.merge(batch.read.vocabulary)
+                await words.add_many(conn, shadow.NEXT.words, vocabulary)
             await shadow.swap(conn, built)
         held = (time.perf_counter() - locked) * 1000
-        self.say(f"swapped, the live tables held for {held:.0f} ms ({len(remainder)} late events applied)")
-        # Applied and committed: a failed ack here only redelivers to a queue about to go.
-        self._settle(late, claimed, truncated)
-        for message in remainder:
+        self.say(f"swapped, the live tables held for {held:.0f} ms ({len(self._late)} late events applied)")
+        for batch, (claimed, truncated) in zip(batches, applied, strict=True):
+            self._settle(batch, claimed, truncated)
+        # Applied and committed: a failed ack only redelivers to a queue about to go.
+        for message in self._late:
             with contextlib.suppress(Exception):
                 await message.ack()
+
+    async def _take_late(self, queue: AbstractQueue) -> None:
+        while not self._inbox.empty():
+            self._late.append(self._inbox.get_nowait())
+        while (message := await queue.get(no_ack=False, fail=False)) is not None:
+            self._late.append(message)
 
     def _report(self) -> None:
         now = time.perf_counter()
@@ -423,8 +434,8 @@ def summary(outcome: Outcome) -> str:
     return (
         f"rebuilt: {outcome.indexed:,} articles indexed, {outcome.removed:,} removed, "
         f"{outcome.stale:,} stale events skipped, {outcome.vocabulary:,} words; all in after "
-        f"{at(outcome.filled_after)}, searchable after {at(outcome.searchable_after)} "
-        f"({rate:,.0f} articles/s), complete after {at(outcome.complete_after)}"
+        f"{at(outcome.filled_after)}, swapped in after {at(outcome.searchable_after)} "
+        f"({rate:,.0f} articles/s)"
         + (f"; {outcome.truncated:,} too long, indexed in part" if outcome.truncated else "")
         + f" (reading events {outcome.reading:.1f} s, writing batches {outcome.writing:.1f} s)"
     )
