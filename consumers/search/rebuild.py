@@ -187,7 +187,7 @@ class Rebuild:
             await db.connect(self.settings, self.dsn, "cms-search-rebuild")
             for _ in range(self.options.writers)
         ]
-        swapped = False
+        ours = swapped = False
         readers = ProcessPoolExecutor(
             self.options.readers,
             mp_context=multiprocessing.get_context("spawn"),  # not a fork of a process with a loop
@@ -195,6 +195,8 @@ class Rebuild:
             initargs=(self.settings.search_compound_dictionary,),
         )
         try:
+            await shadow.claim_copies(conns[0])
+            ours = True
             await shadow.create(conns[0])
             connection = await amqp.connect(self.settings.amqp_url)
             try:
@@ -224,7 +226,7 @@ class Rebuild:
             return self.outcome
         finally:
             readers.shutdown(wait=False, cancel_futures=True)
-            if not swapped:
+            if ours and not swapped:
                 with contextlib.suppress(Exception):
                     await shadow.drop(conns[0])
             for conn in conns:

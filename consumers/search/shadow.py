@@ -40,6 +40,17 @@ class Index:
     statement: str  # for the copy (named NAME_next)
 
 
+class RebuildRunning(RuntimeError):
+    """Another rebuild holds the store's copies."""
+
+
+async def claim_copies(conn: Connection) -> None:
+    """For as long as this session lasts: the copies are this rebuild's (a second one would
+    drop them under the first), else RebuildRunning."""
+    if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext('search.rebuild'))"):
+        raise RebuildRunning("another `cms-consumer search rebuild` is running on this store")
+
+
 async def create(conn: Connection) -> None:
     """Empty copies of the live tables, with their primary keys (a copy left by a rebuild that
     stopped half way is dropped first)."""

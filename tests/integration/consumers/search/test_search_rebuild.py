@@ -18,7 +18,7 @@ import pytest
 from cms.events import replay
 from cms.system import SystemSettings
 from consumers.search import SPEC as SEARCH
-from consumers.search import rebuild
+from consumers.search import rebuild, shadow
 from consumers.search.compounds import Splitter
 from tests.helpers import action, create_draft, eventually, patch, publish
 from tests.integration.events.helpers import RelayStarter
@@ -150,7 +150,8 @@ async def test_a_rebuild_stopped_before_the_swap_leaves_the_live_index_and_nothi
     consumer_settings: SystemSettings,
     db: asyncpg.Connection[asyncpg.Record],
 ) -> None:
-    """Cancelled half way, the rebuild drops its copies and its queue; the live index answers as before."""
+    """A second rebuild is refused while one runs; cancelled half way, the rebuild drops its
+    copies and its queue, and the live index answers as before."""
     editor = token["editor"]
     await publish(api, editor, await create_draft(api, editor, title="Hafenstreik in Hamburg"))
     async with running_relay():
@@ -159,6 +160,12 @@ async def test_a_rebuild_stopped_before_the_swap_leaves_the_live_index_and_nothi
 
     async with _rebuilding(consumer_settings) as (task, _):
         assert await db.fetchval("SELECT to_regclass('search.documents_next') IS NOT NULL")
+        # A second rebuild meanwhile is refused, and leaves the first one's copies alone.
+        with pytest.raises(shadow.RebuildRunning):
+            async with _rebuilding(consumer_settings):
+                pass
+        assert await db.fetchval("SELECT to_regclass('search.documents_next') IS NOT NULL")
+        assert not task.done()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
