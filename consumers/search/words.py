@@ -26,7 +26,8 @@ CLOSEST_CHECKED = 10
 # A known word that would not change (most of an article's: neither in its headline nor newly
 # in lower case) is left out before the insert, as the snapshot sees it: ON CONFLICT DO UPDATE
 # locks every row it meets, even when its WHERE changes nothing (p50 5.0 → 4.4 ms an article,
-# 4.0 → 3.7 ms in a second round, over a mature vocabulary; /tmp-free figures in bench/README).
+# 4.0 → 3.7 ms in a second round, over a mature vocabulary; bench/README.md, "Rebuilding the
+# search index").
 # A word that another article adds meanwhile is absent from the snapshot, so it goes to
 # ON CONFLICT as before.
 _ADD = """
