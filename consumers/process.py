@@ -21,7 +21,7 @@ def parts(spec: ConsumerSpec[Any], settings: Any) -> tuple[WorkerFactory, list[O
     holder = Store()
 
     def factory(services: Services, registry: CollectorRegistry) -> Worker:
-        consumer = Consumer(spec, settings, registry, holder, apply=bound.apply)
+        consumer = Consumer(spec, settings, registry, holder, apply=bound.apply, prepare=bound.prepare)
         if not bound.workers:
             return consumer
         return Together(consumer, [make(services, registry) for make in bound.workers])

@@ -30,7 +30,7 @@ from consumers.runtime.decide import DeadLetter, Requeue, Retry, decide
 from consumers.runtime.locks import KeyedLocks
 from consumers.runtime.metrics import ConsumerMetrics
 from consumers.runtime.settings import ConsumerSettings
-from consumers.runtime.spec import Apply, ConsumerSpec, Store
+from consumers.runtime.spec import Apply, ConsumerSpec, Prepare, Store
 
 log = structlog.get_logger(__name__)
 
@@ -47,12 +47,17 @@ class Consumer:
         registry: CollectorRegistry,
         store_holder: Store | None = None,
         apply: Apply | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
         self.settings = settings
         # What it does with an event: given by a process that bound the spec already.
-        self.apply = apply or spec.bind(settings).apply
+        if apply is None:
+            bound = spec.bind(settings)
+            apply, prepare = bound.apply, bound.prepare
+        self.apply = apply
+        self.prepare = prepare
         self.queue = spec.queue(settings)
         self.metrics = ConsumerMetrics.of(registry)
         self.store = store_holder or Store()
@@ -168,6 +173,8 @@ class Consumer:
         )
         async with self._locks.hold(event.subject):
             try:
+                if self.prepare is not None:
+                    await self.prepare(event)  # before the transaction: see Bound.prepare
                 applied = await self._apply(event)
             except Exception as exc:
                 self.metrics.failed.labels(self.name).inc()

@@ -17,6 +17,8 @@ from cms.platform.workers import WorkerFactory
 from consumers.runtime.settings import ConsumerSettings
 
 Apply = Callable[[Connection, ArticleEvent], Awaitable[None]]
+# Work on an event that needs no database, done before its transaction opens (see Bound).
+Prepare = Callable[[ArticleEvent], Awaitable[None]]
 S = TypeVar("S", bound=ConsumerSettings)
 
 
@@ -36,6 +38,10 @@ class Bound:
 
     apply: Apply
     operations: Callable[[Store], list[Operation]] = field(default=lambda store: [])
+    # Run before the event's transaction opens (its result kept by the consumer for `apply`):
+    # CPU work done inside the transaction held a connection, and the rows it had locked,
+    # while it waited for the CPU (the search consumer's compound splitting).
+    prepare: Prepare | None = None
     # Long-running parts of its own beside the run loop (e.g. webhooks' delivery worker).
     workers: Sequence[WorkerFactory] = ()
 

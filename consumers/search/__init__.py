@@ -22,7 +22,7 @@ def _bind(settings: SearchSettings) -> Bound:
     if not splitter.available:
         log.warning("search.no_compound_dictionary", path=str(settings.search_compound_dictionary))
     indexer = handler.Indexer(splitter)
-    return Bound(indexer.apply, lambda holder: api.operations(holder, settings))
+    return Bound(indexer.apply, lambda holder: api.operations(holder, settings), prepare=indexer.prepare)
 
 
 def _rebuild(settings: SearchSettings) -> int:
