@@ -21,6 +21,7 @@ def _bind(settings: SearchSettings) -> Bound:
     splitter = Splitter(settings.search_compound_dictionary)
     if not splitter.available:
         log.warning("search.no_compound_dictionary", path=str(settings.search_compound_dictionary))
+    splitter.preload()
     indexer = handler.Indexer(splitter)
     return Bound(indexer.apply, lambda holder: api.operations(holder, settings), prepare=indexer.prepare)
 
