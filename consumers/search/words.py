@@ -18,6 +18,13 @@ from consumers.search.variants import Word, variant_key
 # The most similar words checked against the documents for each unknown word asked.
 CLOSEST_CHECKED = 10
 
+# How a known word takes a new sighting: counted once more when in a headline, no longer a
+# name once written in lower case; a row that would not change is not written.
+_MERGE = """
+ON CONFLICT (word, config) DO UPDATE
+SET headlines = w.headlines + excluded.headlines, name_like = w.name_like AND excluded.name_like
+WHERE excluded.headlines > 0 OR (w.name_like AND NOT excluded.name_like)"""
+
 # A document's words, in one statement: new ones added; of the known ones, those of its title
 # and lead ($6) counted once more, and those it writes in lower case no longer taken for names.
 # One statement that takes its rows in word order: two articles indexed at once (the consumer
@@ -30,7 +37,7 @@ CLOSEST_CHECKED = 10
 # search index").
 # A word that another article adds meanwhile is absent from the snapshot, so it goes to
 # ON CONFLICT as before.
-_ADD = """
+_ADD = f"""
 INSERT INTO search.words AS w (word, config, spelling, variant_key, name_like, headlines)
 SELECT n.word, $1::regconfig, n.spelling, n.variant_key, n.name_like, n.headline::integer
 FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[], $6::boolean[])
@@ -39,22 +46,16 @@ WHERE n.headline OR NOT EXISTS (
     SELECT FROM search.words k
     WHERE k.word = n.word AND k.config = $1::regconfig AND (n.name_like OR NOT k.name_like)
 )
-ORDER BY n.word
-ON CONFLICT (word, config) DO UPDATE
-SET headlines = w.headlines + excluded.headlines, name_like = w.name_like AND excluded.name_like
-WHERE excluded.headlines > 0 OR (w.name_like AND NOT excluded.name_like)"""
+ORDER BY n.word{_MERGE}"""
 
 # Many configurations' words at once, each (word, config) once with its count of headlines,
-# into `table` (search.words or a rebuild's copy of it): the same rules as _ADD.
-_ADD_MANY = """
-INSERT INTO {table} AS w (word, config, spelling, variant_key, name_like, headlines)
+# into `table` (search.words or a rebuild's copy of it), merged into known words as _ADD does.
+_ADD_MANY = f"""
+INSERT INTO {{table}} AS w (word, config, spelling, variant_key, name_like, headlines)
 SELECT n.word, n.config::regconfig, n.spelling, n.variant_key, n.name_like, n.headlines
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[], $6::integer[])
      AS n(word, config, spelling, variant_key, name_like, headlines)
-ORDER BY n.word, n.config
-ON CONFLICT (word, config) DO UPDATE
-SET headlines = w.headlines + excluded.headlines, name_like = w.name_like AND excluded.name_like
-WHERE excluded.headlines > 0 OR (w.name_like AND NOT excluded.name_like)"""
+ORDER BY n.word, n.config{_MERGE}"""
 
 # Each asked word's variants: indexed words of the same key, name-like both (a name is written
 # with a capital: `Wein` and `vein` share a key, but `vein` is no name), the most frequent in
