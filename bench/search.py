@@ -97,6 +97,16 @@ class Setup:
     amqp_url: str
     prefix: str
 
+    def environment(self, **overrides: str) -> dict[str, str]:
+        """This process's environment with the scratch database and broker prefix, for a command
+        started as its own process (`overrides`: more CMS_ settings)."""
+        return os.environ | {
+            "CMS_DATABASE_URL": self.dsn,
+            "CMS_AMQP_URL": self.amqp_url,
+            "CMS_AMQP_PREFIX": self.prefix,
+            **overrides,
+        }
+
     def settings(self, **overrides: Any) -> SystemSettings:
         return SystemSettings(
             database_url=self.dsn, amqp_url=self.amqp_url, amqp_prefix=self.prefix, **overrides
@@ -195,14 +205,7 @@ async def system(setup: Setup, kind: str) -> AsyncIterator[None]:
 async def command_process(setup: Setup, module: str, command: list[str]) -> AsyncIterator[None]:
     """`module`'s command line in its own process (stopped by its pid), once its /readyz is 200."""
     port = free_port()
-    env = os.environ | {
-        "CMS_DATABASE_URL": setup.dsn,
-        "CMS_AMQP_URL": setup.amqp_url,
-        "CMS_AMQP_PREFIX": setup.prefix,
-        "CMS_HOST": HOST,
-        "CMS_LOG_FORMAT": "json",
-        "CMS_LOG_LEVEL": "warning",
-    }
+    env = setup.environment(CMS_HOST=HOST, CMS_LOG_FORMAT="json", CMS_LOG_LEVEL="warning")
     label = " ".join(command)
     with tempfile.TemporaryFile() as errors:
         started = await asyncio.create_subprocess_exec(

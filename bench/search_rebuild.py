@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -54,17 +53,22 @@ async def seed(pool: db.Pool, count: int, seed_value: int) -> None:
     await asyncio.gather(*(worker() for _ in range(8)))
 
 
+async def resync(env: dict[str, str], queue: str) -> asyncio.subprocess.Process:
+    """The real `cms events resync --to QUEUE`, started as its own process."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to", queue,
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> float:
     """`cms-consumer search rebuild` beside the live consumer, fed by `cms events resync`."""
-    env = os.environ | {
-        "CMS_DATABASE_URL": setup.dsn,
-        "CMS_AMQP_URL": setup.amqp_url,
-        "CMS_AMQP_PREFIX": setup.prefix,
-        "CMS_LOG_LEVEL": "warning",
-        "CMS_SEARCH_REBUILD_WRITERS": str(args.writers),
-        "CMS_SEARCH_REBUILD_READERS": str(args.readers),
-        "CMS_SEARCH_REBUILD_BATCH_SIZE": str(args.batch_size),
-    }
+    env = setup.environment(
+        CMS_LOG_LEVEL="warning",
+        CMS_SEARCH_REBUILD_WRITERS=str(args.writers),
+        CMS_SEARCH_REBUILD_READERS=str(args.readers),
+        CMS_SEARCH_REBUILD_BATCH_SIZE=str(args.batch_size),
+    )
     rebuild = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "from consumers.cli import main; main()", "search", "rebuild",
         cwd=ROOT, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
@@ -76,11 +80,7 @@ async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> float:
             raise RuntimeError("the rebuild stopped before it was ready:\n" + "".join(lines))
         lines.append(line)
     started = time.perf_counter()
-    command = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
-        f"{setup.prefix}.search.rebuild", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    command = await resync(env, f"{setup.prefix}.search.rebuild")
     searchable = 0.0
     while line := (await rebuild.stderr.readline()).decode():
         lines.append(line)
@@ -103,17 +103,8 @@ async def bulk(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> float:
 
 async def live(setup: Setup, pool: db.Pool, args: argparse.Namespace) -> float:
     """`cms events resync` into the live consumer's empty index, article by article."""
-    env = os.environ | {
-        "CMS_DATABASE_URL": setup.dsn,
-        "CMS_AMQP_URL": setup.amqp_url,
-        "CMS_AMQP_PREFIX": setup.prefix,
-    }
     started = time.perf_counter()
-    command = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from cms.cli import main; main()", "events", "resync", "--to",
-        f"{setup.prefix}.search", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    command = await resync(setup.environment(), f"{setup.prefix}.search")
     while (indexed := await pool.fetchval("SELECT count(*) FROM search.documents")) < args.articles:
         if time.perf_counter() - started > args.timeout:
             break
