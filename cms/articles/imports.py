@@ -83,11 +83,9 @@ async def update(
     """Bring an imported article in line with its source again; None when it was deleted here.
     Raises ChangedHere when someone changed it in this CMS after the import wrote it."""
     async with _transaction(conn):
-        article = await store.lock(conn, article_id)
+        article = await _locked_as_imported(conn, article_id, expected_version)
         if article is None:
             return None
-        if article.version != expected_version:
-            raise ChangedHere(f"changed in the CMS since the import (version {article.version})")
         state = _state(incoming)
         if not incoming.dated and article.status == incoming.status:
             state = {"status": incoming.status}
@@ -121,11 +119,9 @@ async def relate(
     """Set an imported article's "see also" once every article it points at is in; None when it
     was deleted here, the article itself when nothing changes."""
     async with _transaction(conn):
-        article = await store.lock(conn, article_id)
+        article = await _locked_as_imported(conn, article_id, expected_version)
         if article is None:
             return None
-        if article.version != expected_version:
-            raise ChangedHere(f"changed in the CMS since the import (version {article.version})")
         alive = await store.existing(conn, related)
         wanted = [r for r in dict.fromkeys(related) if r in alive and r != article_id][:50]
         if wanted == article.related:
@@ -188,6 +184,17 @@ async def _numbered(
     for n in range(1, _NUMBERED_TRIES + 1):
         yield f"{stem}-{highest + n}"
     yield f"{stem[:80].rstrip('-')}-{article_id.hex}"
+
+
+async def _locked_as_imported(
+    conn: Connection, article_id: uuid.UUID, expected_version: int
+) -> Article | None:
+    """The article, locked, if the import's version is still its own; None when it was deleted
+    here; ChangedHere when someone changed it in this CMS since."""
+    article = await store.lock(conn, article_id)
+    if article is not None and article.version != expected_version:
+        raise ChangedHere(f"changed in the CMS since the import (version {article.version})")
+    return article
 
 
 def _transaction(conn: Connection) -> AbstractAsyncContextManager[object]:
