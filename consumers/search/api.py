@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Annotated
 
 import asyncpg
@@ -70,23 +69,14 @@ class SearchPage(BaseModel):
 
 class IndexChoice:
     """Whether this process's searches read the RUM index: the setting, and whether the store
-    has a valid one, looked up again every `recheck` seconds (a migration that adds it, or a
-    rebuild that swaps in tables, may change that while the process runs; a search through RUM
-    without the index would sort every match)."""
+    has the index, looked up on the first search (migrations run before the store opens)."""
 
-    def __init__(self, settings: SearchSettings, recheck: float = 5.0) -> None:
-        self._allowed = settings.search_rum
-        self._recheck = recheck
-        self._rum = False
-        self._checked_at: float | None = None
+    def __init__(self, settings: SearchSettings) -> None:
+        self._rum: bool | None = None if settings.search_rum else False
 
     async def rum(self, conn: Connection) -> bool:
-        if not self._allowed:
-            return False
-        now = time.monotonic()
-        if self._checked_at is None or now - self._checked_at >= self._recheck:
+        if self._rum is None:
             self._rum = await store.has_rum_index(conn)
-            self._checked_at = now
         return self._rum
 
 

@@ -29,7 +29,6 @@ class Tables:
     claims: str
 
 
-LIVE = Tables(*(f"{SCHEMA}.{name}" for name in TABLES))
 NEXT = Tables(*(f"{SCHEMA}.{name}{SUFFIX}" for name in TABLES))
 
 
